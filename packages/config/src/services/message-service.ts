@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { httpUrl, port, positiveInt, price, secret } from '../fields.js';
+import { requireTransportSettings, sharedConfigShape } from './shared.js';
+
+export const whatsappApiShape = {
+  WHATSAPP_API_URL: httpUrl().describe('Graph API base URL including the version'),
+  WHATSAPP_NUMBER_ID: z.string({ error: 'required: the WhatsApp phone number id' }).min(1),
+  WHATSAPP_API_KEY: secret('the WhatsApp Cloud API access token'),
+};
+
+export const tierPricingShape = {
+  LITE_TIER_PRICE: price(),
+  STANDARD_TIER_PRICE: price(),
+  PREMIUM_TIER_PRICE: price(),
+  LITE_TIER_PAYMENT_LINK: httpUrl(),
+  STANDARD_TIER_PAYMENT_LINK: httpUrl(),
+  PREMIUM_TIER_PAYMENT_LINK: httpUrl(),
+};
+
+export const messageServiceConfigSchema = z
+  .object({
+    ...sharedConfigShape,
+    PORT: port(7071),
+    ...whatsappApiShape,
+    WHATSAPP_APP_SECRET: secret('the Meta app secret that signs webhooks'),
+    WHATSAPP_VERIFY_TOKEN: secret('the token Meta sends in the verification handshake'),
+    WHATSAPP_MAX_MPS: positiveInt(80),
+    ASTRIA_API_URL: httpUrl().default('https://api.astria.ai'),
+    ASTRIA_API_KEY: secret('the Astria API key'),
+    PACKS_CACHE_TTL_SECONDS: positiveInt(300),
+    ...tierPricingShape,
+    MIN_TRAINING_PHOTOS: positiveInt(4),
+    SUPPORT_CONTACT: z.string({ error: 'required: where users reach support (email or phone)' }).min(1),
+    EXAMPLE_IMAGE_URLS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+  })
+  .superRefine(requireTransportSettings);
+
+export type MessageServiceConfig = z.output<typeof messageServiceConfigSchema>;

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { bool, positiveInt } from '../fields.js';
+
+/** What every service reads: logging, database, event transport, delivery policy. */
+export const sharedConfigShape = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional()
+    .describe('unset: embedded PGlite under PGLITE_DATA_DIR'),
+  DATABASE_POOL_MAX: positiveInt(10),
+  PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+  EVENT_TRANSPORT: z.enum(['memory', 'servicebus'], { error: 'memory or servicebus' }).default('memory'),
+  SERVICEBUS_CONNECTION_STRING: z.string().optional(),
+  SERVICEBUS_NAMESPACE: z.string().optional(),
+  EVENT_MAX_DELIVERY_COUNT: positiveInt(10),
+  EVENT_RETRY_BASE_MS: positiveInt(1000),
+  EVENT_RETRY_MAX_MS: positiveInt(60_000),
+  OUTBOX_SAFETY_POLL_MS: positiveInt(5000),
+  OUTBOX_BATCH_SIZE: positiveInt(200),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  RUN_MIGRATIONS: bool(false),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+};
+
+/** Service Bus needs either a connection string or a namespace (managed identity). */
+export function requireTransportSettings(
+  value: { EVENT_TRANSPORT: string; SERVICEBUS_CONNECTION_STRING?: string; SERVICEBUS_NAMESPACE?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.EVENT_TRANSPORT === 'servicebus' && !value.SERVICEBUS_CONNECTION_STRING && !value.SERVICEBUS_NAMESPACE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SERVICEBUS_CONNECTION_STRING'],
+      message: 'SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE is required when EVENT_TRANSPORT=servicebus',
+    });
+  }
+}
+
+export const sharedConfigSchema = z.object(sharedConfigShape).superRefine(requireTransportSettings);
+export type SharedConfig = z.output<typeof sharedConfigSchema>;

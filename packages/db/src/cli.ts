@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
+import { createDatabase } from './client.js';
+import { migrate } from './migrate.js';
+
+/** `pnpm db:migrate`: applies every service's migrations to DATABASE_URL (or the local PGlite directory). */
+async function main(): Promise<void> {
+  loadDotEnvFile();
+  const config = loadConfig('db:migrate', sharedConfigSchema);
+  const started = Date.now();
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    poolMax: 1,
+  });
+  try {
+    const schemas = await migrate(database, { url: config.DATABASE_URL });
+    const target = config.DATABASE_URL ? 'PostgreSQL' : `PGlite at ${config.PGLITE_DATA_DIR}`;
+    console.log(`Migrated ${schemas.join(', ')} on ${target} in ${Date.now() - started} ms`);
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+export {
+  type AppDatabase,
+  type AppTransaction,
+  type CreateDatabaseOptions,
+  createDatabase,
+  type Database,
+  type DatabaseDriver,
+  type Executor,
+  queryRows,
+} from './client.js';
+export { createEventTables, type EventTables } from './event-tables.js';
+export { MIGRATION_LOCK_ID, MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.js';
+export * from './schema/index.js';
+export { EVENT_TABLES, SCHEMA_NAMES, type SchemaName, SERVICE_SCHEMAS, type ServiceName } from './service-schemas.js';

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
+import { createDatabase } from '@astria/db';
+import { listDeadLetters, replayDeadLetter } from './dead-letters.js';
+
+const USAGE = `Usage:
+  pnpm events dlq list                 list dead-lettered events, oldest first
+  pnpm events dlq replay <ref>...      replay the named dead letters (refs from "list", e.g. messaging:12)
+  pnpm events dlq replay --all         replay every dead letter
+
+Reads DATABASE_URL (or the sandbox's PGlite directory when unset: stop the sandbox first).
+With EVENT_TRANSPORT=servicebus the dead letters are in each subscription's $deadletterqueue.`;
+
+function short(text: string | null, max = 80): string {
+  if (!text) return '';
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [group, command, ...rest] = argv;
+  if (group !== 'dlq' || (command !== 'list' && command !== 'replay')) {
+    console.error(USAGE);
+    return 2;
+  }
+  loadDotEnvFile();
+  const config = loadConfig('events', sharedConfigSchema);
+  if (config.EVENT_TRANSPORT === 'servicebus') {
+    const servicebusDlq = './transports/servicebus-dlq.js'; // loaded only for this transport
+    const { runServiceBusDeadLetterCommand } = (await import(servicebusDlq).catch(() => ({}))) as {
+      runServiceBusDeadLetterCommand?: (config: unknown, command: string, args: string[]) => Promise<number>;
+    };
+    if (!runServiceBusDeadLetterCommand) {
+      console.error('This build has no Service Bus dead-letter support.');
+      return 1;
+    }
+    return runServiceBusDeadLetterCommand(config, command, rest);
+  }
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    poolMax: 2,
+  });
+  try {
+    if (command === 'list') {
+      const letters = await listDeadLetters(database);
+      if (letters.length === 0) {
+        console.log('No dead letters.');
+        return 0;
+      }
+      console.log(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}:`);
+      for (const d of letters) {
+        console.log(
+          `${d.ref.padEnd(16)} ${d.deadLetteredAt.toISOString()}  ${d.subscription} ← ${d.type}  event ${d.eventId}  ` +
+            `after ${d.deliveryCount} deliver${d.deliveryCount === 1 ? 'y' : 'ies'}: ${d.reason}  ${short(d.lastError)}`,
+        );
+      }
+      return 0;
+    }
+    const refs = rest.includes('--all') ? (await listDeadLetters(database)).map((d) => d.ref) : rest;
+    if (refs.length === 0) {
+      console.error('Name the dead letters to replay (see "pnpm events dlq list"), or --all.');
+      return 2;
+    }
+    let failures = 0;
+    for (const ref of refs) {
+      try {
+        const replayed = await replayDeadLetter(database, ref);
+        if (replayed) console.log(`Replayed ${ref}: ${replayed.type} ${replayed.eventId} → ${replayed.subscription}`);
+        else {
+          failures++;
+          console.error(`Not replayed ${ref}: no such dead letter, or already replayed.`);
+        }
+      } catch (error) {
+        failures++;
+        console.error(`Not replayed ${ref}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

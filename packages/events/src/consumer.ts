@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { type AppTransaction, type Database, EVENT_TABLES } from '@astria/db';
+import { sql } from 'drizzle-orm';
+import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
+import { type EventEnvelope, envelopeSchema } from './envelope.js';
+import { PermanentDeliveryError, type Subscriber } from './transport.js';
+
+/** A handler gets the validated event and the transaction its effect must be written in. */
+export type EventHandler<T extends EventType> = (
+  event: EventEnvelope<T, EventData<T>>,
+  tx: AppTransaction,
+) => Promise<void>;
+
+export type EventHandlers = { [T in EventType]?: EventHandler<T> };
+
+export interface ConsumerOptions {
+  database: Database;
+  service: ServiceName;
+  /** Defaults to the service name (one subscription per service, as on Service Bus). */
+  subscription?: string;
+  handlers: EventHandlers;
+  maxDeliveryCount?: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Validates an incoming envelope and payload against the catalog; throws PermanentDeliveryError if it never could be handled. */
+export function parseIncoming(raw: unknown): EventEnvelope {
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) {
+    throw new PermanentDeliveryError(
+      'invalid_envelope',
+      envelope.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  }
+  const { type, v } = envelope.data;
+  if (!isEventType(type)) throw new PermanentDeliveryError('unknown_type', `unknown event type ${type}`);
+  const definition = catalog[type];
+  if (v > definition.version) {
+    throw new PermanentDeliveryError(
+      'unsupported_version',
+      `${type} v${v} is newer than the supported v${definition.version}`,
+    );
+  }
+  const payload = definition.schema.safeParse(envelope.data.data);
+  if (!payload.success) {
+    throw new PermanentDeliveryError(
+      'invalid_payload',
+      payload.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    );
+  }
+  return { ...(envelope.data as EventEnvelope), data: payload.data };
+}
+
+/**
+ * The idempotent consumer: the handler's effect and the inbox row `(subscription, event id)` commit
+ * in one transaction, so a redelivered event finds its inbox row and has no second effect.
+ */
+export function createSubscriber(options: ConsumerOptions): Subscriber {
+  const tables = EVENT_TABLES[options.service];
+  const subscription = options.subscription ?? options.service;
+  const types = Object.keys(options.handlers).filter(isEventType);
+  for (const type of types) {
+    if (!(catalog[type].subscribers as readonly string[]).includes(options.service)) {
+      throw new Error(`${options.service} is not a subscriber of ${type} in the catalog`);
+    }
+  }
+  return {
+    subscription,
+    service: options.service,
+    types,
+    maxDeliveryCount: options.maxDeliveryCount ?? 10,
+    async deliver(raw, _deliveryCount) {
+      const event = parseIncoming(raw);
+      const handler = options.handlers[event.type as EventType] as EventHandler<EventType> | undefined;
+      if (!handler) throw new PermanentDeliveryError('no_handler', `${subscription} has no handler for ${event.type}`);
+      return options.database.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(tables.inbox)
+          .values({ subscription, eventId: event.id })
+          .onConflictDoNothing()
+          .returning({ eventId: tables.inbox.eventId });
+        if (inserted.length === 0) return 'duplicate' as const;
+        await handler(event as EventEnvelope<EventType, EventData<EventType>>, tx);
+        return 'handled' as const;
+      });
+    },
+    async storeDeadLetter(record) {
+      const envelope = record.envelope as Partial<EventEnvelope> | undefined;
+      await options.database.db
+        .insert(tables.deadLetters)
+        .values({
+          subscription: record.subscription,
+          eventId: typeof envelope?.id === 'string' && UUID.test(envelope.id) ? envelope.id : randomUUID(),
+          type: typeof envelope?.type === 'string' ? envelope.type : 'unknown',
+          key: typeof envelope?.key === 'string' ? envelope.key : null,
+          envelope: record.envelope,
+          reason: record.reason,
+          lastError: record.lastError?.slice(0, 4000) ?? null,
+          deliveryCount: record.deliveryCount,
+        })
+        .onConflictDoUpdate({
+          target: [tables.deadLetters.subscription, tables.deadLetters.eventId],
+          set: {
+            reason: record.reason,
+            lastError: record.lastError?.slice(0, 4000) ?? null,
+            deliveryCount: record.deliveryCount,
+            deadLetteredAt: sql`now()`,
+            replayedAt: null,
+          },
+        });
+    },
+  };
+}

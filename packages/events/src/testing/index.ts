@@ -1,0 +1,7 @@
+export {
+  type ContractDeadLetter,
+  type ContractHarness,
+  type ContractSettings,
+  describeTransportContract,
+  type HarnessFactory,
+} from './transport-contract.js';

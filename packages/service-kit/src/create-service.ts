@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { SharedConfig } from '@astria/config';
+import type { Database, ServiceName } from '@astria/db';
+import type { EventRuntime, Transport, TransportHealth } from '@astria/events';
+import helmet from '@fastify/helmet';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import { Registry } from 'prom-client';
+import { loggerOptions } from './logger.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's database (its own Postgres schema). */
+    database: Database;
+    /** The service's outbox, relay and consumers. */
+    events: EventRuntime;
+    /** The service's name, as in the event catalog. */
+    serviceName: ServiceName;
+  }
+}
+
+export interface ServiceDependencies {
+  service: ServiceName;
+  config: Pick<SharedConfig, 'LOG_LEVEL'>;
+  database: Database;
+  transport: Transport;
+  events: EventRuntime;
+  registry?: Registry;
+  /** Who closes the database and transport when the app closes (false in the sandbox, which shares them). */
+  ownsDatabase?: boolean;
+  ownsTransport?: boolean;
+  /** false silences logs (tests); otherwise JSON logs at config.LOG_LEVEL. */
+  logger?: boolean;
+  /** Default body limit in bytes; routes may set their own. */
+  bodyLimit?: number;
+  /** Extra readiness checks (e.g. migrations applied). */
+  readinessChecks?: Record<string, () => Promise<TransportHealth>>;
+  version?: string;
+  shutdownGraceMs?: number;
+}
+
+/**
+ * Builds a service's Fastify app: logs with redaction, helmet, body limits, back-pressure, health,
+ * metrics and an error handler that never leaks internals, then the service's own plugin.
+ * It does not listen: only a service's main.ts does.
+ */
+export async function createService<TOptions extends Record<string, unknown>>(
+  deps: ServiceDependencies,
+  appPlugin: FastifyPluginAsync<TOptions>,
+  appOptions: TOptions,
+): Promise<FastifyInstance> {
+  const logger: FastifyServerOptions['logger'] =
+    deps.logger === false ? false : loggerOptions(deps.service, deps.config.LOG_LEVEL);
+  const app = Fastify({
+    logger,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    trustProxy: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const registry = deps.registry ?? new Registry();
+  registry.setDefaultLabels({ service: deps.service });
+
+  app.decorate('database', deps.database);
+  app.decorate('events', deps.events);
+  app.decorate('serviceName', deps.service);
+
+  await app.register(errorsPlugin);
+  await app.register(helmet, { global: true });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2000,
+    retryAfter: 5,
+    message: 'Service under pressure, retry shortly',
+  });
+  await app.register(metricsPlugin, { registry });
+  await app.register(healthPlugin, {
+    service: deps.service,
+    version: deps.version ?? process.env.APP_VERSION ?? 'dev',
+    database: deps.database,
+    transportHealth: () => deps.events.health(),
+    ...(deps.readinessChecks ? { extraChecks: deps.readinessChecks } : {}),
+  });
+
+  // Correlation id: from the caller, or the request id; echoed back so a user's report can be traced.
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers['x-correlation-id'];
+    const correlationId = typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : request.id;
+    request.log = request.log.child({ correlationId });
+    reply.header('x-request-id', request.id);
+  });
+
+  // Shutdown order: stop taking requests (Fastify), stop publishing, drain handlers, mark what settled, close the pool.
+  app.addHook('onClose', async () => {
+    await deps.events.stop();
+    if (deps.ownsTransport !== false) await deps.transport.stop(deps.shutdownGraceMs ?? 10_000);
+    await deps.events.close();
+    if (deps.ownsDatabase !== false) await deps.database.close();
+  });
+
+  await app.register(appPlugin, appOptions);
+  return app;
+}

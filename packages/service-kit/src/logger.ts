@@ -1,0 +1,35 @@
+import type { FastifyServerOptions } from 'fastify';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import { maskPhone, PHONE_LOG_PATHS, redactUrl, SECRET_LOG_PATHS } from './redaction.js';
+
+export function loggerOptions(service: string, level: string): LoggerOptions {
+  return {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: {
+      paths: [...SECRET_LOG_PATHS, ...PHONE_LOG_PATHS],
+      censor: (value, path) => {
+        const last = path[path.length - 1] ?? '';
+        return PHONE_LOG_PATHS.some((p) => p === last || p.endsWith(`.${last}`)) ? maskPhone(value) : '[redacted]';
+      },
+    },
+    serializers: {
+      req(request: { method: string; url: string; id: string; ip?: string }) {
+        return { id: request.id, method: request.method, url: redactUrl(request.url) };
+      },
+      res(reply: { statusCode: number }) {
+        return { statusCode: reply.statusCode };
+      },
+      err: pino.stdSerializers.err,
+    },
+  };
+}
+
+/** A standalone logger (CLIs, workers) with the same redaction as the services. */
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino(loggerOptions(service, level));
+}
+
+export type ServiceLoggerOption = FastifyServerOptions['logger'];

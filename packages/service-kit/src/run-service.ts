@@ -1,0 +1,119 @@
+import { ConfigError, type Env, loadConfig, loadDotEnvFile, type SharedConfig } from '@astria/config';
+import { createDatabase, migrate, type ServiceName } from '@astria/db';
+import { createEventRuntime, createTransport } from '@astria/events';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { Registry } from 'prom-client';
+import type { z } from 'zod';
+import { createService } from './create-service.js';
+import { createLogger } from './logger.js';
+
+type ServiceConfig = SharedConfig & { PORT: number };
+
+export interface RunServiceOptions<TSchema extends z.ZodType<ServiceConfig>> {
+  service: ServiceName;
+  configSchema: TSchema;
+  /** The service's app plugin and the options it takes, built from the validated config. */
+  app: (config: z.output<TSchema>) => {
+    plugin: FastifyPluginAsync<Record<string, unknown>>;
+    options: Record<string, unknown>;
+  };
+  env?: Env;
+}
+
+/** Loads the configuration or exits non-zero with every problem listed, before anything listens. */
+export function loadServiceConfigOrExit<TSchema extends z.ZodType>(
+  service: string,
+  schema: TSchema,
+  env?: Env,
+): Readonly<z.output<TSchema>> {
+  loadDotEnvFile(process.cwd(), env ?? process.env);
+  try {
+    return loadConfig(service, schema, env ?? process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/**
+ * What every main.ts does: config (fail fast), database (migrations retried until reachable, with
+ * readiness 503 meanwhile), transport, events, the app, listen on 0.0.0.0, graceful shutdown.
+ */
+export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
+  options: RunServiceOptions<TSchema>,
+): Promise<FastifyInstance> {
+  const config = loadServiceConfigOrExit(options.service, options.configSchema, options.env) as ServiceConfig;
+  const log = createLogger(options.service, config.LOG_LEVEL);
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    applicationName: options.service,
+  });
+  const transport = await createTransport(config);
+  const registry = new Registry();
+  const events = createEventRuntime({
+    database,
+    service: options.service,
+    transport,
+    registry,
+    logger: log,
+    maxDeliveryCount: config.EVENT_MAX_DELIVERY_COUNT,
+    relay: { batchSize: config.OUTBOX_BATCH_SIZE, safetyPollMs: config.OUTBOX_SAFETY_POLL_MS },
+  });
+  let migrated = !config.RUN_MIGRATIONS;
+  const { plugin, options: appOptions } = options.app(config as z.output<TSchema>);
+  const app = await createService(
+    {
+      service: options.service,
+      config,
+      database,
+      transport,
+      events,
+      registry,
+      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      readinessChecks: {
+        migrations: async () => (migrated ? { ok: true } : { ok: false, detail: 'migrations not applied yet' }),
+      },
+    },
+    plugin,
+    appOptions,
+  );
+
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+
+  // The database may be unreachable at start: keep trying with backoff, readiness says 503 meanwhile.
+  void (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!migrated) {
+          await migrate(database, { url: config.DATABASE_URL });
+          migrated = true;
+        }
+        await database.ping();
+        await transport.start();
+        await events.start();
+        app.log.info({ transport: transport.name, database: database.driver }, 'events started');
+        return;
+      } catch (error) {
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        app.log.warn(
+          { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+          'start-up step failed; retrying',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  })();
+  return app;
+}

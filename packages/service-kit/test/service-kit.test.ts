@@ -1,0 +1,130 @@
+import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import { createEventRuntime, MemoryTransport } from '@astria/events';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  acceptRawBodies,
+  createService,
+  maskPhone,
+  redactUrl,
+  safeEqual,
+  verifySha256Signature,
+} from '../src/index.js';
+import { hmacSha256Hex } from '../src/signatures.js';
+
+const demoApp: FastifyPluginAsync = async (app) => {
+  app.get('/boom', async () => {
+    throw new Error('secret internal detail');
+  });
+  app.get('/bad', async (_req, reply) => reply.code(422).send({ error: 'bad', message: 'bad input' }));
+  await app.register(async (signed) => {
+    acceptRawBodies(signed);
+    signed.post('/signed', { bodyLimit: 64 }, async (request, reply) => {
+      const ok = verifySha256Signature(
+        's3cret',
+        request.body as Buffer,
+        request.headers['x-hub-signature-256'] as string,
+      );
+      if (!ok) return reply.code(401).send({ error: 'bad_signature' });
+      return { bytes: (request.body as Buffer).length };
+    });
+  });
+};
+
+describe('service kit', () => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const transport = new MemoryTransport();
+    const events = createEventRuntime({ database, service: 'payment-service', transport });
+    app = await createService(
+      {
+        service: 'payment-service',
+        config: { LOG_LEVEL: 'silent' },
+        database,
+        transport,
+        events,
+        logger: false,
+        ownsDatabase: false,
+      },
+      demoApp,
+      {},
+    );
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.destroy();
+  });
+
+  it('answers liveness without I/O and readiness with the database and transport', async () => {
+    expect((await app.inject('/health/live')).statusCode).toBe(200);
+    const ready = await app.inject('/health/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: { ok: true }, transport: { ok: true } },
+    });
+    const summary = await app.inject('/health');
+    expect(summary.json()).toMatchObject({ status: 'ok', service: 'payment-service' });
+  });
+
+  it('exposes Prometheus metrics with HTTP requests by route and status and the outbox backlog', async () => {
+    await app.inject('/bad');
+    const metrics = await app.inject('/metrics');
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain(
+      'http_requests_total{method="GET",route="/bad",status="422",service="payment-service"} 1',
+    );
+    expect(metrics.body).toContain('process_cpu_seconds_total');
+  });
+
+  it('never leaks internals on a 5xx, and sets security headers', async () => {
+    const res = await app.inject('/boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('secret internal detail');
+    expect(res.json()).toMatchObject({ error: 'internal_error', requestId: expect.any(String) });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers 404 in JSON for unknown routes', async () => {
+    const res = await app.inject('/nope?token=abc');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error).toBe('not_found');
+  });
+
+  it('verifies signatures over the raw bytes and enforces body limits', async () => {
+    const body = '{"name":"\\u05d3\\u05e0\\u05d4 \\ud83d\\ude00","u":"a\\/b"}';
+    const good = await app.inject({
+      method: 'POST',
+      url: '/signed',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${hmacSha256Hex('s3cret', body)}` },
+      payload: body,
+    });
+    expect(good.statusCode).toBe(200);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/signed',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+      payload: body,
+    });
+    expect(bad.statusCode).toBe(401);
+    const big = await app.inject({
+      method: 'POST',
+      url: '/signed',
+      headers: { 'content-type': 'application/json' },
+      payload: 'x'.repeat(100),
+    });
+    expect(big.statusCode).toBe(413);
+  });
+
+  it('compares secrets in constant time and masks what logs must not show', () => {
+    expect(safeEqual('abc', 'abc')).toBe(true);
+    expect(safeEqual('abc', 'abd')).toBe(false);
+    expect(safeEqual('abc', 'abcd')).toBe(false);
+    expect(maskPhone('972501234567')).toBe('972******567');
+    expect(redactUrl('/payment-received?token=supersecret&x=1')).toBe('/payment-received?token=***&x=1');
+  });
+});
