@@ -15,11 +15,11 @@ export const SECRET_VARIABLES = new Set([
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ]);
 
-/** A copy of a config object safe to print: secrets replaced by a marker saying whether they are set. */
+/** A copy of a config object safe to print: every secret that is set is replaced by `(set)`. */
 export function redactConfig(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    out[key] = SECRET_VARIABLES.has(key) ? (value === undefined ? '(unset)' : '(set)') : value;
+    out[key] = SECRET_VARIABLES.has(key) && value !== undefined ? '(set)' : value;
   }
   return out;
 }
