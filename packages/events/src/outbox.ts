@@ -52,9 +52,15 @@ export function createOutbox(service: ServiceName): Outbox {
       }
       const payload = validatePayload(type, data);
       const envelope = buildEnvelope(type, definition.version, payload, { ...options, source: service });
-      await tx.insert(outbox).values({ eventId: envelope.id, type, key: envelope.key, envelope });
-      // Delivered to the relay at commit (and dropped on rollback); identical notifies in one transaction fold into one.
-      await tx.execute(sql`select pg_notify(${channel}, '')`);
+      // One round trip: the row, and a NOTIFY that reaches the relay at commit (dropped on rollback;
+      // identical notifies in one transaction fold into one).
+      await tx.execute(
+        sql`with added as (
+              insert into ${outbox} (event_id, type, key, envelope)
+              values (${envelope.id}, ${type}, ${envelope.key}, ${JSON.stringify(envelope)}::jsonb)
+              returning 1)
+            select pg_notify(${channel}, '') from added`,
+      );
       return envelope;
     },
   };

@@ -1,0 +1,205 @@
+/**
+ * pnpm bench:events — N events through outbox → relay → memory transport → inbox handler (one row
+ * update each) on real PostgreSQL, against a ceiling measured in the same run: the handler's SQL
+ * alone, one transaction per event, at the same concurrency. Then latency at a fixed 1,000 events/s.
+ * Last line: one JSON object with the figures.
+ */
+import { type Database, queryRows } from '@astria/db';
+import { createTestDatabase } from '@astria/db/testing';
+import { sql } from 'drizzle-orm';
+import { createEventRuntime, type EventRuntime } from '../runtime.js';
+import { MemoryTransport } from '../transports/memory.js';
+
+const N = Number(process.env.BENCH_EVENTS ?? 5000);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
+const KEYS = 500;
+const CONCURRENCY = 16;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function resetCounters(database: Database) {
+  await database.db.execute(sql`truncate public.bench_counters`);
+  await database.db.execute(
+    sql`insert into public.bench_counters (id, n) select g, 0 from generate_series(0, ${KEYS - 1}) g`,
+  );
+}
+
+/** The ceiling: the handler's SQL alone, one transaction per event, CONCURRENCY at a time. */
+async function measureCeiling(database: Database): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        await database.db.transaction(async (tx) => {
+          await tx.execute(sql`update public.bench_counters set n = n + 1 where id = ${i % KEYS}`);
+        });
+      }
+    }),
+  );
+  return N / ((performance.now() - started) / 1000);
+}
+
+async function startPipeline(database: Database, onHandled: (eventId: string, occurredAt: string) => void) {
+  const transport = new MemoryTransport({
+    retry: { baseMs: 50, maxMs: 1000 },
+    concurrencyPerSubscription: CONCURRENCY,
+  });
+  const producer = createEventRuntime({ database, service: 'message-service', transport, relay: { batchSize: 500 } });
+  const consumer = createEventRuntime({ database, service: 'image-service', transport });
+  consumer.consume({
+    user_message_received: async (event, tx) => {
+      await tx.execute(sql`update public.bench_counters set n = n + 1 where id = ${Number(event.data.text)}`);
+      onHandled(event.id, event.occurredAt);
+    },
+  });
+  await transport.start();
+  await consumer.start();
+  await producer.start();
+  const runtimes: EventRuntime[] = [producer, consumer];
+  return {
+    producer,
+    async stop() {
+      for (const r of runtimes) await r.stop();
+      await transport.stop(5000);
+      for (const r of runtimes) await r.close();
+    },
+  };
+}
+
+function message(i: number) {
+  return {
+    userId: `u${i % KEYS}`,
+    messageId: `wamid.bench.${i}.${Math.random()}`,
+    receivedAt: new Date().toISOString(),
+    type: 'text' as const,
+    text: String(i % KEYS),
+  };
+}
+
+async function main() {
+  if (!process.env.DATABASE_URL) {
+    process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+    console.log('DATABASE_URL unset: using postgres://postgres@127.0.0.1:5432/test');
+  }
+  const database = await createTestDatabase({ poolMax: 20 });
+  try {
+    await database.db.execute(sql`create table public.bench_counters (id int primary key, n int not null)`);
+    await resetCounters(database);
+    const ceiling = await measureCeiling(database);
+    console.log(`ceiling (handler SQL alone, 1 tx/event, ${CONCURRENCY} concurrent): ${ceiling.toFixed(0)} events/s`);
+
+    // 1. Drain: N events committed to the outbox (one transaction each, as webhooks do), then drained.
+    let handled = 0;
+    let resolveDone: () => void = () => {};
+    const done = new Promise<void>((r) => {
+      resolveDone = r;
+    });
+    const pipeline = await startPipeline(database, () => {
+      if (++handled === N) resolveDone();
+    });
+    await pipeline.producer.relay.stop(); // commit everything first, then measure the drain alone
+    let nextProduce = 0;
+    const produceStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = nextProduce++; i < N; i = nextProduce++) {
+          await database.db.transaction(async (tx) => {
+            await pipeline.producer.outbox.add(tx, 'user_message_received', message(i), { key: `u${i % KEYS}` });
+          });
+        }
+      }),
+    );
+    const produceRate = N / ((performance.now() - produceStarted) / 1000);
+    console.log(`outbox writes (1 event/tx, ${CONCURRENCY} concurrent): ${produceRate.toFixed(0)} events/s`);
+    const drainStarted = performance.now();
+    await pipeline.producer.relay.start();
+    await done;
+    const drainRate = N / ((performance.now() - drainStarted) / 1000);
+    await pipeline.stop();
+    const [check] = await queryRows<{ total: number }>(
+      database.db,
+      sql`select sum(n)::int as total from public.bench_counters`,
+    );
+    if (Number(check?.total) !== 2 * N) throw new Error(`expected ${2 * N} updates, found ${check?.total}`);
+    console.log(`pipeline drain (relay → memory transport → inbox + update): ${drainRate.toFixed(0)} events/s`);
+    console.log(`ratio drain/ceiling: ${(drainRate / ceiling).toFixed(2)}x (target ≥ 0.7x)`);
+
+    // 2. Latency at a fixed rate: publish → handled, with producers committing one event per transaction.
+    const latencies: number[] = [];
+    const total = RATE * RATE_SECONDS;
+    let latencyHandled = 0;
+    let resolveLatency: () => void = () => {};
+    const latencyDone = new Promise<void>((r) => {
+      resolveLatency = r;
+    });
+    const committedAt = new Map<string, number>();
+    const pipeline2 = await startPipeline(database, (id) => {
+      const t = committedAt.get(id);
+      if (t !== undefined) latencies.push(performance.now() - t);
+      if (++latencyHandled === total) resolveLatency();
+    });
+    const tickMs = 10;
+    const perTick = (RATE * tickMs) / 1000;
+    let produced = 0;
+    const inflight: Promise<void>[] = [];
+    const rateStarted = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.round(((performance.now() - rateStarted) / 1000) * RATE));
+        const batch = Math.min(due - produced, perTick * 4);
+        for (let k = 0; k < batch; k++) {
+          const i = produced++;
+          inflight.push(
+            database.db
+              .transaction(async (tx) =>
+                pipeline2.producer.outbox.add(tx, 'user_message_received', message(i), { key: `u${i % KEYS}` }),
+              )
+              .then((envelope) => {
+                committedAt.set(envelope.id, performance.now());
+              }),
+          );
+        }
+        if (produced >= total) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, tickMs);
+    });
+    await Promise.all(inflight);
+    await latencyDone;
+    await pipeline2.stop();
+    const achievedRate = total / ((performance.now() - rateStarted) / 1000);
+    latencies.sort((a, b) => a - b);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    console.log(
+      `latency commit → handled at ${RATE} events/s (${total} events, achieved ${achievedRate.toFixed(0)}/s): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (target p99 ≤ 50 ms)`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'events',
+        events: N,
+        ceilingEventsPerSec: Math.round(ceiling),
+        outboxWritesPerSec: Math.round(produceRate),
+        drainEventsPerSec: Math.round(drainRate),
+        ratioToCeiling: Number((drainRate / ceiling).toFixed(3)),
+        rateTarget: RATE,
+        rateAchieved: Math.round(achievedRate),
+        latencyP50Ms: Number(p50.toFixed(2)),
+        latencyP99Ms: Number(p99.toFixed(2)),
+      }),
+    );
+  } finally {
+    await database.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
