@@ -1,0 +1,382 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+/**
+ * A local HTTP simulator of the WhatsApp Business Cloud API (Graph API), for tests and the sandbox:
+ * - `POST /v21.0/{phone_number_id}/messages` accepts what the bot sends, answers with a wamid and
+ *   records it (`sent`, `onSent`); errors on demand (`failNext`, `failFor`) shaped like Graph's;
+ * - `GET /v21.0/{media_id}` + the download URL serve bytes stored with `addMedia` (Bearer token);
+ * - `sendText`, `sendImage`, `sendButtonReply`, `sendListReply`, `sendStatus` build notifications
+ *   like Meta's, serialize them the way Meta does (non-ASCII as `\uXXXX`, `/` as `\/`), sign them
+ *   with `X-Hub-Signature-256` and POST them to the webhook URL;
+ * - with `autoStatuses`, every accepted message is followed by sent → delivered → read callbacks.
+ */
+
+export const GRAPH_VERSION = 'v21.0';
+
+export interface WhatsAppSimulatorOptions {
+  phoneNumberId: string;
+  accessToken: string;
+  appSecret: string;
+  webhookUrl?: string;
+  host?: string;
+  port?: number;
+  /** Business account id used in notifications. */
+  wabaId?: string;
+  displayPhoneNumber?: string;
+  /** Mirror every accepted outbound message as sent → delivered → read status callbacks. */
+  autoStatuses?: boolean;
+}
+
+export interface SentMessage {
+  wamid: string;
+  to: string;
+  type: string;
+  /** The JSON body the bot posted. */
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+export interface GraphErrorSpec {
+  status: number;
+  code: number;
+  message?: string;
+  subcode?: number;
+}
+
+export interface InboundOptions {
+  /** Profile name in `contacts[]` (default "Test User"). */
+  name?: string;
+  /** Seconds since the epoch (default now). */
+  timestamp?: number;
+  /** Explicit wamid (e.g. to deliver the same message twice). */
+  wamid?: string;
+  /** `context.id`: the message being replied to. */
+  contextId?: string;
+  /** Business-scoped user id; with `hidePhone`, `from` and `wa_id` are omitted. */
+  userId?: string;
+  hidePhone?: boolean;
+}
+
+export interface WebhookDelivery {
+  wamid: string;
+  /** HTTP status the webhook answered (0 when it could not be reached). */
+  status: number;
+}
+
+export interface WhatsAppSimulator {
+  /** Base URL including the version, e.g. http://127.0.0.1:PORT/v21.0 (use as WHATSAPP_API_URL). */
+  readonly url: string;
+  readonly sent: SentMessage[];
+  onSent(listener: (message: SentMessage) => void): () => void;
+  failNext(count: number, error: GraphErrorSpec): void;
+  failFor(to: string, error: GraphErrorSpec | null): void;
+  addMedia(bytes: Buffer, mimeType: string): { mediaId: string };
+  expireMedia(mediaId: string): void;
+  setWebhookUrl(url: string): void;
+  sendText(from: string, body: string, opts?: InboundOptions): Promise<WebhookDelivery>;
+  sendImage(from: string, mediaId: string, opts?: InboundOptions & { caption?: string }): Promise<WebhookDelivery>;
+  sendButtonReply(from: string, id: string, title: string, opts?: InboundOptions): Promise<WebhookDelivery>;
+  sendListReply(from: string, id: string, title: string, opts?: InboundOptions): Promise<WebhookDelivery>;
+  sendStatus(
+    wamid: string,
+    status: 'sent' | 'delivered' | 'read' | 'failed',
+    opts?: { recipient?: string; timestamp?: number; errorCode?: number; errorTitle?: string },
+  ): Promise<WebhookDelivery>;
+  /** Posts any notification object (signed) to the webhook. */
+  postNotification(notification: unknown): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Serializes like Meta: JSON with every non-ASCII character escaped as \uXXXX and `/` as `\/`. */
+export function metaSerialize(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/\//g, '\\/');
+}
+
+/** `sha256=<hex>` over the exact bytes, keyed with the app secret. */
+export function signWebhookBody(appSecret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+}
+
+/** A wamid shaped like Meta's: base64 of a header, the number and a random id. */
+export function makeWamid(to: string): string {
+  const inner = Buffer.concat([
+    Buffer.from([0x15, 0x02, 0x00, 0x11, 0x18, 0x12]),
+    Buffer.from(`${to.replace(/\D/g, '').slice(-12)}`),
+    Buffer.from(randomBytes(9).toString('hex').toUpperCase()),
+  ]);
+  return `wamid.${inner.toString('base64')}`;
+}
+
+function graphError(reply: FastifyReply, spec: GraphErrorSpec) {
+  return reply.code(spec.status).send({
+    error: {
+      message: spec.message ?? `(#${spec.code}) simulated error`,
+      type: spec.status === 401 ? 'OAuthException' : 'OAuthException',
+      code: spec.code,
+      ...(spec.subcode ? { error_subcode: spec.subcode } : {}),
+      error_data: { messaging_product: 'whatsapp', details: spec.message ?? 'simulated error' },
+      fbtrace_id: randomBytes(8).toString('base64url'),
+    },
+  });
+}
+
+interface StoredMedia {
+  bytes: Buffer;
+  mimeType: string;
+  sha256: string;
+  expired: boolean;
+}
+
+export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions): Promise<WhatsAppSimulator> {
+  const wabaId = options.wabaId ?? '102290129340398';
+  const displayPhoneNumber = options.displayPhoneNumber ?? '15550783881';
+  let webhookUrl = options.webhookUrl;
+  const sent: SentMessage[] = [];
+  const listeners = new Set<(message: SentMessage) => void>();
+  const failures: GraphErrorSpec[] = [];
+  const failuresFor = new Map<string, GraphErrorSpec>();
+  const media = new Map<string, StoredMedia>();
+  let baseUrl = '';
+  let closed = false;
+  const background = new Set<Promise<unknown>>();
+
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+
+  const authorized = (request: FastifyRequest) => request.headers.authorization === `Bearer ${options.accessToken}`;
+
+  app.post<{ Params: { phoneNumberId: string }; Body: Record<string, unknown> }>(
+    `/${GRAPH_VERSION}/:phoneNumberId/messages`,
+    async (request, reply) => {
+      if (!authorized(request)) {
+        return graphError(reply, { status: 401, code: 190, message: 'Invalid OAuth access token.' });
+      }
+      if (request.params.phoneNumberId !== options.phoneNumberId) {
+        return graphError(reply, {
+          status: 400,
+          code: 100,
+          message: 'Unsupported post request: unknown phone number id',
+        });
+      }
+      const body = request.body;
+      if (!body || typeof body !== 'object' || body.messaging_product !== 'whatsapp') {
+        return graphError(reply, { status: 400, code: 100, message: 'messaging_product must be whatsapp' });
+      }
+      const failure = failures.shift();
+      if (failure) return graphError(reply, failure);
+      if (body.status === 'read') {
+        if (typeof body.message_id !== 'string')
+          return graphError(reply, { status: 400, code: 100, message: 'message_id required' });
+        return { success: true };
+      }
+      const to = typeof body.to === 'string' ? body.to : '';
+      const type = typeof body.type === 'string' ? body.type : '';
+      if (!to || !type || !(type in body)) {
+        return graphError(reply, { status: 400, code: 100, message: 'to, type and the typed object are required' });
+      }
+      const forRecipient = failuresFor.get(to);
+      if (forRecipient) return graphError(reply, forRecipient);
+      const wamid = makeWamid(to);
+      const message: SentMessage = { wamid, to, type, payload: body, at: new Date() };
+      sent.push(message);
+      for (const listener of listeners) {
+        try {
+          listener(message);
+        } catch {
+          // a listener's failure is its own
+        }
+      }
+      if (options.autoStatuses) track(autoStatuses(wamid, to));
+      return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] };
+    },
+  );
+
+  app.get<{ Params: { mediaId: string } }>(`/${GRAPH_VERSION}/:mediaId`, async (request, reply) => {
+    if (!authorized(request))
+      return graphError(reply, { status: 401, code: 190, message: 'Invalid OAuth access token.' });
+    const stored = media.get(request.params.mediaId);
+    if (!stored || stored.expired) {
+      return graphError(reply, { status: 404, code: 100, message: 'Unsupported get request. Object does not exist' });
+    }
+    return {
+      messaging_product: 'whatsapp',
+      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${Math.floor(Date.now() / 1000) + 300}`,
+      mime_type: stored.mimeType,
+      sha256: stored.sha256,
+      file_size: stored.bytes.length,
+      id: request.params.mediaId,
+    };
+  });
+
+  app.get<{ Params: { mediaId: string } }>('/_media/:mediaId', async (request, reply) => {
+    if (!authorized(request)) return reply.code(401).send('unauthorized');
+    const stored = media.get(request.params.mediaId);
+    if (!stored || stored.expired) return reply.code(404).send('not found');
+    return reply.type(stored.mimeType).send(stored.bytes);
+  });
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  baseUrl = `http://${host}:${port}`;
+
+  function track(promise: Promise<unknown>) {
+    const p = promise.catch(() => undefined);
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  }
+
+  async function postNotification(notification: unknown): Promise<number> {
+    if (!webhookUrl) throw new Error('the WhatsApp simulator has no webhook URL (setWebhookUrl)');
+    const body = metaSerialize(notification);
+    try {
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature-256': signWebhookBody(options.appSecret, body),
+          'user-agent': 'facebookexternalua',
+        },
+        body,
+      });
+      await response.arrayBuffer();
+      return response.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  function envelope(value: Record<string, unknown>) {
+    return {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: wabaId,
+          changes: [
+            {
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: displayPhoneNumber, phone_number_id: options.phoneNumberId },
+                ...value,
+              },
+              field: 'messages',
+            },
+          ],
+        },
+      ],
+    };
+  }
+
+  async function sendInbound(
+    from: string,
+    type: string,
+    typed: Record<string, unknown>,
+    opts: InboundOptions = {},
+  ): Promise<WebhookDelivery> {
+    const wamid = opts.wamid ?? makeWamid(from);
+    const hide = opts.hidePhone === true && opts.userId !== undefined;
+    const contact: Record<string, unknown> = { profile: { name: opts.name ?? 'Test User' } };
+    if (!hide) contact.wa_id = from;
+    if (opts.userId) contact.user_id = opts.userId;
+    const message: Record<string, unknown> = {
+      ...(opts.contextId ? { context: { from: displayPhoneNumber, id: opts.contextId } } : {}),
+      ...(hide ? {} : { from }),
+      ...(opts.userId ? { user_id: opts.userId } : {}),
+      id: wamid,
+      timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+      type,
+      ...typed,
+    };
+    const status = await postNotification(envelope({ contacts: [contact], messages: [message] }));
+    return { wamid, status };
+  }
+
+  async function sendStatus(
+    wamid: string,
+    status: 'sent' | 'delivered' | 'read' | 'failed',
+    opts: { recipient?: string; timestamp?: number; errorCode?: number; errorTitle?: string } = {},
+  ): Promise<WebhookDelivery> {
+    const recipient = opts.recipient ?? sent.find((m) => m.wamid === wamid)?.to ?? '';
+    const entry: Record<string, unknown> = {
+      id: wamid,
+      status,
+      timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+      recipient_id: recipient,
+    };
+    if (status === 'failed') {
+      const code = opts.errorCode ?? 131026;
+      const title = opts.errorTitle ?? 'Message undeliverable';
+      entry.errors = [{ code, title, message: title, error_data: { details: title } }];
+    } else {
+      entry.pricing = { billable: false, pricing_model: 'PMP', category: 'service' };
+    }
+    const code = await postNotification(envelope({ statuses: [entry] }));
+    return { wamid, status: code };
+  }
+
+  async function autoStatuses(wamid: string, to: string) {
+    for (const status of ['sent', 'delivered', 'read'] as const) {
+      if (closed || !webhookUrl) return;
+      await sendStatus(wamid, status, { recipient: to });
+    }
+  }
+
+  return {
+    url: `${baseUrl}/${GRAPH_VERSION}`,
+    sent,
+    onSent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    failNext(count, error) {
+      for (let i = 0; i < count; i++) failures.push(error);
+    },
+    failFor(to, error) {
+      if (error) failuresFor.set(to, error);
+      else failuresFor.delete(to);
+    },
+    addMedia(bytes, mimeType) {
+      const mediaId = String(1_000_000_000_000_000n + BigInt(`0x${randomBytes(6).toString('hex')}`));
+      media.set(mediaId, { bytes, mimeType, sha256: createHash('sha256').update(bytes).digest('hex'), expired: false });
+      return { mediaId };
+    },
+    expireMedia(mediaId) {
+      const stored = media.get(mediaId);
+      if (stored) stored.expired = true;
+    },
+    setWebhookUrl(url) {
+      webhookUrl = url;
+    },
+    sendText: (from, body, opts) => sendInbound(from, 'text', { text: { body } }, opts),
+    sendImage: (from, mediaId, opts) => {
+      const stored = media.get(mediaId);
+      return sendInbound(
+        from,
+        'image',
+        {
+          image: {
+            ...(opts?.caption ? { caption: opts.caption } : {}),
+            mime_type: stored?.mimeType ?? 'image/jpeg',
+            sha256: stored?.sha256 ?? createHash('sha256').update(mediaId).digest('hex'),
+            id: mediaId,
+          },
+        },
+        opts,
+      );
+    },
+    sendButtonReply: (from, id, title, opts) =>
+      sendInbound(from, 'interactive', { interactive: { type: 'button_reply', button_reply: { id, title } } }, opts),
+    sendListReply: (from, id, title, opts) =>
+      sendInbound(from, 'interactive', { interactive: { type: 'list_reply', list_reply: { id, title } } }, opts),
+    sendStatus,
+    postNotification,
+    async close() {
+      closed = true;
+      await Promise.all([...background]);
+      await app.close();
+    },
+  };
+}
