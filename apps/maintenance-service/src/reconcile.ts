@@ -1,0 +1,117 @@
+import type { MaintenanceServiceConfig } from '@astria/config';
+import { type Database, queryRows } from '@astria/db';
+import { maskPhone } from '@astria/service-kit';
+import { sql } from 'drizzle-orm';
+import type { ImageMaintenanceProvider } from './image-maintenance.js';
+import type { MaintenanceLogger } from './logger.js';
+import type { MaintenanceMetrics } from './metrics.js';
+
+export type ReconcileSettings = Pick<
+  MaintenanceServiceConfig,
+  'RECONCILE_GRACE_MINUTES' | 'RECONCILE_LIMIT' | 'STALE_TRAINING_MINUTES'
+>;
+
+export interface StaleTrainingReport {
+  count: number;
+  oldestMinutes: number | null;
+  /** Masked user ids (phone numbers), at most 20, oldest first. */
+  users: string[];
+  skipped?: string;
+  error?: string;
+}
+
+export interface ReconcileResult {
+  ok: boolean;
+  tunes: { checked: number; recovered: number; pending: number; error?: string };
+  staleTraining: StaleTrainingReport;
+}
+
+export interface ReconcileDeps {
+  database: Database;
+  settings: ReconcileSettings;
+  imageMaintenance: ImageMaintenanceProvider;
+  logger: MaintenanceLogger;
+  metrics?: MaintenanceMetrics;
+  now?: Date;
+}
+
+const REPORTED_USERS = 20;
+
+/** Conversations stuck in `training` longer than the threshold (messaging.conversations). */
+export async function findStaleTraining(
+  database: Database,
+  staleMinutes: number,
+  now: Date,
+): Promise<StaleTrainingReport> {
+  const [present] = await queryRows<{ present: boolean }>(
+    database.db,
+    sql`select to_regclass('messaging.conversations') is not null as present`,
+  );
+  if (!present?.present)
+    return { count: 0, oldestMinutes: null, users: [], skipped: 'messaging.conversations does not exist' };
+  const cutoff = new Date(now.getTime() - staleMinutes * 60_000).toISOString();
+  const [summary] = await queryRows<{ n: string | number; oldest: string | Date | null }>(
+    database.db,
+    sql`select count(*) as n, min(updated_at) as oldest from messaging.conversations
+        where state = 'training' and updated_at < ${cutoff}::timestamptz`,
+  );
+  const users = await queryRows<{ user_id: string }>(
+    database.db,
+    sql`select user_id from messaging.conversations
+        where state = 'training' and updated_at < ${cutoff}::timestamptz
+        order by updated_at limit ${REPORTED_USERS}`,
+  );
+  const oldest = summary?.oldest ? new Date(summary.oldest) : null;
+  return {
+    count: Number(summary?.n ?? 0),
+    oldestMinutes: oldest ? Math.floor((now.getTime() - oldest.getTime()) / 60_000) : null,
+    users: users.map((u) => maskPhone(u.user_id)),
+  };
+}
+
+/**
+ * Tunes past ETA + grace without images are checked at Astria by the image service, which delivers
+ * finished ones through its callback path; stale `training` conversations are reported.
+ */
+export async function runReconcile(deps: ReconcileDeps, dryRun: boolean): Promise<ReconcileResult> {
+  const { logger, metrics, settings } = deps;
+  const now = deps.now ?? new Date();
+  const tunes: ReconcileResult['tunes'] = { checked: 0, recovered: 0, pending: 0 };
+  try {
+    const images = await deps.imageMaintenance();
+    const result = await images.reconcile({
+      dryRun,
+      graceMinutes: settings.RECONCILE_GRACE_MINUTES,
+      limit: settings.RECONCILE_LIMIT,
+    });
+    Object.assign(tunes, { checked: result.checked, recovered: result.recovered, pending: result.pending });
+    if (!dryRun) {
+      metrics?.tunesRecovered.inc(result.recovered);
+      metrics?.tunesPending.set(result.pending);
+    }
+  } catch (error) {
+    tunes.error = error instanceof Error ? error.message : String(error);
+    logger.error({ err: tunes.error }, 'tune reconciliation failed');
+  }
+
+  let staleTraining: StaleTrainingReport;
+  try {
+    staleTraining = await findStaleTraining(deps.database, settings.STALE_TRAINING_MINUTES, now);
+    metrics?.staleTraining.set(staleTraining.count);
+    if (staleTraining.count > 0) {
+      logger.warn(
+        { count: staleTraining.count, oldestMinutes: staleTraining.oldestMinutes, users: staleTraining.users },
+        'conversations stuck in training',
+      );
+    }
+  } catch (error) {
+    staleTraining = {
+      count: 0,
+      oldestMinutes: null,
+      users: [],
+      error: error instanceof Error ? error.message : String(error),
+    };
+    logger.error({ err: staleTraining.error }, 'stale training check failed');
+  }
+  return { ok: !tunes.error && !staleTraining.error, tunes, staleTraining };
+}
