@@ -1,0 +1,103 @@
+/** A small HTTP helper for the external APIs: timeouts, retries with backoff + jitter on 429/5xx/network only, typed errors. */
+
+export class HttpError extends Error {
+  /** From a Retry-After header (seconds), when the server sent one. */
+  retryAfterMs: number | undefined;
+  constructor(
+    readonly service: string,
+    readonly status: number,
+    readonly body: string,
+    message?: string,
+  ) {
+    super(message ?? `${service} answered HTTP ${status}`);
+    this.name = 'HttpError';
+  }
+}
+
+/** The request did not complete: connection refused/reset, DNS, or our own timeout. */
+export class NetworkError extends Error {
+  constructor(
+    readonly service: string,
+    readonly timedOut: boolean,
+    cause: unknown,
+  ) {
+    super(
+      `${service} request ${timedOut ? 'timed out' : 'failed'}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'NetworkError';
+  }
+}
+
+export interface RetryPolicy {
+  retries: number;
+  baseMs: number;
+  maxMs?: number;
+  /** Which failures are worth another attempt. Default: 429, 5xx, network errors. */
+  shouldRetry?: (error: unknown) => boolean;
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (error instanceof HttpError) return error.status === 429 || error.status >= 500;
+  return false;
+}
+
+/** Exponential backoff with full jitter: a random delay in [base·2^(n-1) / 2, base·2^(n-1)], capped. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs = 60_000): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
+  const shouldRetry = policy.shouldRetry ?? isRetryable;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      if (attempt > policy.retries || !shouldRetry(error)) throw error;
+      let delay = backoffDelay(attempt, policy.baseMs, policy.maxMs);
+      // Honour Retry-After on 429 when the server gives one (seconds), within the cap.
+      if (error instanceof HttpError && error.status === 429 && error.retryAfterMs !== undefined) {
+        delay = Math.min(policy.maxMs ?? 60_000, Math.max(delay, error.retryAfterMs));
+      }
+      policy.onRetry?.(error, attempt, delay);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: NonNullable<RequestInit['body']>;
+  timeoutMs: number;
+}
+
+/** One HTTP request: resolves the Response when 2xx, throws HttpError otherwise, NetworkError when it never completed. */
+export async function request(service: string, url: string, options: RequestOptions): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      body: options.body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'follow',
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    throw new NetworkError(service, timedOut, error);
+  }
+  if (!response.ok) {
+    const body = await response.text().catch(() => '');
+    const error = new HttpError(service, response.status, body.slice(0, 2000));
+    const retryAfter = Number(response.headers.get('retry-after'));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) error.retryAfterMs = retryAfter * 1000;
+    throw error;
+  }
+  return response;
+}

@@ -1,0 +1,13 @@
+import { imageServiceConfigSchema } from '@astria/config';
+import { runService } from '@astria/service-kit';
+import type { FastifyPluginAsync } from 'fastify';
+import { imageServiceApp } from './app.js';
+
+await runService({
+  service: 'image-service',
+  configSchema: imageServiceConfigSchema,
+  app: (config) => ({
+    plugin: imageServiceApp as unknown as FastifyPluginAsync<Record<string, unknown>>,
+    options: { config },
+  }),
+});

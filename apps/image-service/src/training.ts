@@ -1,0 +1,244 @@
+import type { AppTransaction } from '@astria/db';
+import { imaging } from '@astria/db';
+import type { EventData, EventEnvelope } from '@astria/events';
+import { and, eq, inArray } from 'drizzle-orm';
+import { AstriaError, type AstriaTune } from './astria-client.js';
+import type { ImageContext } from './context.js';
+import { callbackUrls } from './domain/callback-token.js';
+import { majorityCharacteristics } from './domain/inspection.js';
+import { backoffDelay } from './http.js';
+
+/** Astria's tune title for a request: unique per request, so a retry after a timeout returns the same tune. */
+export function tuneTitle(requestId: string): string {
+  return `tr_${requestId}`.slice(0, 120);
+}
+
+export type TrainingFailureReason =
+  | 'astria_rejected'
+  | 'astria_unauthorized'
+  | 'astria_unavailable'
+  | 'pack_not_found'
+  | 'photos_missing';
+
+class TrainingFailure extends Error {
+  constructor(
+    readonly reason: TrainingFailureReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+function failureOf(error: AstriaError): TrainingFailure {
+  switch (error.kind) {
+    case 'validation':
+      return new TrainingFailure('astria_rejected', error.detail.slice(0, 500));
+    case 'unauthorized':
+      return new TrainingFailure('astria_unauthorized', `HTTP ${error.status}`);
+    case 'not_found':
+      return new TrainingFailure('pack_not_found', error.detail.slice(0, 200));
+    default:
+      return new TrainingFailure('astria_unavailable', error.message.slice(0, 500));
+  }
+}
+
+/**
+ * `training_requested`: ask Astria for a new tune trained on the stored photos (or for the pack's
+ * prompts on an existing tune), record it, and publish `tune_created` — or `training_failed` on a 422
+ * (no retry) or once retries on 429/5xx are exhausted. A 504 (or our own timeout) means "probably
+ * created": look the tune up by its title before trying again.
+ */
+export async function handleTrainingRequested(
+  ctx: ImageContext,
+  event: EventEnvelope<'training_requested', EventData<'training_requested'>>,
+  tx: AppTransaction,
+): Promise<void> {
+  const data = event.data;
+  const [already] = await tx
+    .select({ status: imaging.tunes.status })
+    .from(imaging.tunes)
+    .where(eq(imaging.tunes.requestId, data.requestId));
+  if (already) return; // the same request published twice: one tune
+
+  const requestedAt = new Date(event.occurredAt);
+  const title = tuneTitle(data.requestId);
+  const urls = callbackUrls(ctx.config.PUBLIC_BASE_URL, ctx.config.CALLBACK_SIGNING_SECRET, data.requestId);
+  const correlationId = event.correlationId ?? event.id;
+  const base = {
+    requestId: data.requestId,
+    userId: data.userId,
+    packId: data.packId,
+    tier: data.tier,
+    subjectClass: data.subjectClass,
+    paymentId: data.paymentId,
+    photoIds: data.photoIds,
+    title,
+    existingTuneId: data.existingTuneId ?? null,
+    correlationId,
+    requestedAt,
+  };
+
+  try {
+    const expectedPrompts = await countPackPrompts(ctx, data.packId, data.subjectClass);
+    const tune = data.existingTuneId
+      ? await renderOnExistingTune(ctx, data.packId, data.existingTuneId, data.subjectClass, title, urls, requestedAt)
+      : await trainNewTune(ctx, tx, data, title, urls);
+    const tuneId = tune?.id ?? data.existingTuneId ?? null;
+    const eta = tune?.eta ? new Date(tune.eta) : null;
+    const expiresAt = tune?.expires_at ? new Date(tune.expires_at) : null;
+    await tx.insert(imaging.tunes).values({ ...base, tuneId, status: 'created', eta, expiresAt, expectedPrompts });
+    await ctx.outbox.add(
+      tx,
+      'tune_created',
+      {
+        requestId: data.requestId,
+        userId: data.userId,
+        tuneId,
+        packId: data.packId,
+        eta: eta ? eta.toISOString() : null,
+        expiresAt: expiresAt ? expiresAt.toISOString() : null,
+        subjectClass: data.subjectClass,
+      },
+      { key: data.userId, correlationId },
+    );
+    ctx.metrics.tunesCreated.inc({ kind: data.existingTuneId ? 'existing' : 'new' });
+    ctx.log.info({ requestId: data.requestId, tuneId, packId: data.packId }, 'tune created');
+  } catch (error) {
+    const failure =
+      error instanceof TrainingFailure ? error : error instanceof AstriaError ? failureOf(error) : undefined;
+    if (!failure) throw error; // our own fault (database, blob storage): the event is retried
+    await tx.insert(imaging.tunes).values({ ...base, status: 'failed', failureReason: failure.reason });
+    await ctx.outbox.add(
+      tx,
+      'training_failed',
+      { requestId: data.requestId, userId: data.userId, reason: failure.reason, detail: failure.detail },
+      { key: data.userId, correlationId },
+    );
+    ctx.metrics.tunesFailed.inc({ reason: failure.reason });
+    ctx.log.error({ requestId: data.requestId, reason: failure.reason, detail: failure.detail }, 'training failed');
+  }
+}
+
+/** How many prompts the pack renders for the class (so per-prompt callbacks know when they are all in). */
+async function countPackPrompts(ctx: ImageContext, packId: number, subjectClass: string): Promise<number | null> {
+  try {
+    const pack = await ctx.astria.getPack(packId);
+    const list = pack?.prompts_per_class?.[subjectClass];
+    return Array.isArray(list) && list.length > 0 ? list.length : null;
+  } catch (error) {
+    if (error instanceof AstriaError && error.kind === 'not_found') throw failureOf(error);
+    ctx.log.warn({ err: error, packId }, 'could not read the pack; completion will rely on prompts_callback');
+    return null;
+  }
+}
+
+async function trainNewTune(
+  ctx: ImageContext,
+  tx: AppTransaction,
+  data: EventData<'training_requested'>,
+  title: string,
+  urls: { tune: string; prompts: string },
+): Promise<AstriaTune | null> {
+  const rows =
+    data.photoIds.length === 0
+      ? []
+      : await tx
+          .select()
+          .from(imaging.photos)
+          .where(
+            and(
+              inArray(imaging.photos.id, data.photoIds),
+              eq(imaging.photos.userId, data.userId),
+              eq(imaging.photos.status, 'accepted'),
+            ),
+          );
+  const images: Array<{ bytes: Buffer; filename: string; mimeType: string }> = [];
+  for (const row of rows) {
+    if (!row.blobKey) continue;
+    const blob = await ctx.blobs.get(row.blobKey);
+    if (blob)
+      images.push({
+        bytes: blob.bytes,
+        filename: row.blobKey.split('/').pop() ?? `${row.id}.jpg`,
+        mimeType: blob.contentType,
+      });
+  }
+  if (images.length === 0) {
+    throw new TrainingFailure('photos_missing', `none of the ${data.photoIds.length} photos is stored any more`);
+  }
+  const characteristics = majorityCharacteristics(rows.filter((r) => r.blobKey).map((r) => r.characteristics));
+  return createWithLookup(
+    ctx,
+    title,
+    () =>
+      ctx.astria.createTune({
+        packId: data.packId,
+        title,
+        name: data.subjectClass,
+        callback: urls.tune,
+        promptsCallback: urls.prompts,
+        characteristics,
+        images,
+        ...(ctx.config.ASTRIA_BRANCH ? { branch: ctx.config.ASTRIA_BRANCH } : {}),
+      }),
+    async () => (await ctx.astria.findTunesByTitle(title))[0] ?? null,
+  );
+}
+
+async function renderOnExistingTune(
+  ctx: ImageContext,
+  packId: number,
+  tuneId: number,
+  subjectClass: string,
+  title: string,
+  urls: { tune: string; prompts: string },
+  requestedAt: Date,
+): Promise<AstriaTune | null> {
+  const tune = await createWithLookup(
+    ctx,
+    title,
+    () =>
+      ctx.astria.createTune({
+        packId,
+        title,
+        name: subjectClass,
+        promptsCallback: urls.prompts,
+        tuneIds: [tuneId],
+        ...(ctx.config.ASTRIA_BRANCH ? { branch: ctx.config.ASTRIA_BRANCH } : {}),
+      }),
+    // After a timeout: prompts created on the tune since the request mean it went through.
+    async () => {
+      const prompts = (await ctx.astria.getTunePrompts(tuneId)) as Array<{ created_at?: string }>;
+      const since = requestedAt.getTime() - 60_000;
+      const created = prompts.some((p) => p.created_at && new Date(p.created_at).getTime() >= since);
+      return created ? { id: tuneId } : null;
+    },
+  );
+  // Rendering on an existing tune answers without a tune: keep the existing tune's id; the ETA is unknown.
+  return tune && tune.id === tuneId ? { id: tuneId, eta: tune.eta ?? null, expires_at: tune.expires_at ?? null } : tune;
+}
+
+/**
+ * Creates, and on a 504/timeout looks the result up before trying again (attempts: retries + 1).
+ * Other errors were already retried by the client (429/5xx) or must not be (422): they propagate.
+ */
+async function createWithLookup(
+  ctx: ImageContext,
+  title: string,
+  create: () => Promise<AstriaTune | null>,
+  lookup: () => Promise<AstriaTune | null>,
+): Promise<AstriaTune | null> {
+  const attempts = ctx.config.ASTRIA_MAX_RETRIES + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (error) {
+      if (!(error instanceof AstriaError) || !error.probablyProcessed) throw error;
+      ctx.log.warn({ title, attempt }, 'Astria timed out creating the tune; looking it up before retrying');
+      const found = await lookup();
+      if (found) return found;
+      if (attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, ctx.config.ASTRIA_RETRY_BASE_MS)));
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { count, type Harness, jpeg, photoMessage, startHarness } from './helpers.js';
+
+const USER = '972501234567';
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+describe('photo intake', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('downloads in two steps, stores, inspects and publishes image_processed accepted', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(1), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.accepted.1', mediaId));
+    const [event] = await h.published('image_processed');
+    expect(event?.data).toMatchObject({
+      userId: USER,
+      messageId: 'wamid.accepted.1',
+      status: 'accepted',
+      subjectClass: 'woman',
+      characteristics: { eye_color: 'brown eyes', hair_color: 'dark brown hair', age: '30-40' },
+    });
+    expect(event?.data.reason).toBeUndefined();
+    const stored = await files(h.blobDir);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).not.toContain(USER); // blob keys never show a phone number
+    const inspect = h.astria.requests.filter((r) => r.route === 'POST /images/inspect');
+    expect(inspect).toHaveLength(1);
+  });
+
+  it('the same event or the same message again changes nothing', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(2), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.accepted.1', mediaId));
+    expect(await h.published('image_processed')).toHaveLength(1);
+    expect(await count(h.database, 'imaging.photos')).toBe(1);
+  });
+
+  it.each([
+    [{ name: '' }, 'no_person'],
+    [{ name: 'woman', wearing_sunglasses: true }, 'sunglasses'],
+    [{ name: 'man', includes_multiple_people: true }, 'multiple_people'],
+    [{ name: 'man', blurry: true }, 'blurry'],
+    [{ name: 'woman', wearing_hat: true }, 'hat'],
+    [{ name: 'woman', funny_face: true }, 'funny_face'],
+  ])('rejects %o as %s and keeps no blob', async (inspection, reason) => {
+    h.astria.setInspectResults([inspection]);
+    const before = (await files(h.blobDir)).length;
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(3), 'image/jpeg');
+    const messageId = `wamid.rejected.${reason}`;
+    await h.publish('user_message_received', photoMessage(USER, messageId, mediaId));
+    const events = await h.published('image_processed');
+    expect(events.at(-1)?.data).toMatchObject({ messageId, status: 'rejected', reason });
+    expect((await files(h.blobDir)).length).toBe(before);
+  });
+
+  it('expired media is a rejection with a code, never a retry loop', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(4), 'image/jpeg');
+    h.whatsapp.expireMedia(mediaId);
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.expired', mediaId));
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.missing', '999999'));
+    const events = (await h.published('image_processed')).slice(-2);
+    expect(events.map((e) => e.data.reason)).toEqual(['media_expired', 'media_expired']);
+    expect(await count(h.database, 'imaging.dead_letters')).toBe(0);
+  });
+
+  it('rejects a file that is not an image as unreadable and an oversized one as too_large', async () => {
+    const { mediaId: garbage } = h.whatsapp.addMedia(Buffer.from('not really a jpeg'), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.garbage', garbage));
+    const big = h.whatsapp.addMedia(Buffer.alloc(11 * 1024 * 1024, 1), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.big', big.mediaId));
+    const pdf = h.whatsapp.addMedia(Buffer.from('%PDF-1.4'), 'application/pdf');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.pdf', pdf.mediaId));
+    const events = (await h.published('image_processed')).slice(-3);
+    expect(events.map((e) => e.data.reason)).toEqual(['unreadable', 'too_large', 'unsupported_type']);
+  });
+
+  it('ignores messages that are not training photos', async () => {
+    const before = (await h.published()).length;
+    await h.publish('user_message_received', {
+      userId: USER,
+      messageId: 'wamid.text',
+      receivedAt: new Date().toISOString(),
+      type: 'text',
+      text: 'hello',
+    });
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(5), 'image/jpeg');
+    await h.publish('user_message_received', {
+      ...photoMessage(USER, 'wamid.notraining', mediaId),
+      trainingPhoto: false,
+    });
+    expect((await h.published()).length).toBe(before);
+  });
+
+  it('retries the event while Astria is down (5xx), then succeeds once it is back', async () => {
+    h.astria.failNext('POST /images/inspect', 503, 3); // the client's three attempts of the first delivery
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(6), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.astria-down', mediaId));
+    const events = await h.published('image_processed');
+    expect(events.at(-1)?.data).toMatchObject({ messageId: 'wamid.astria-down', status: 'accepted' });
+    expect(await count(h.database, 'imaging.photos', "message_id = 'wamid.astria-down'")).toBe(1);
+  });
+});
