@@ -23,24 +23,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ([command, pattern]) =>
       [
         command,
-        new Cron(
-          pattern,
-          { timezone: 'UTC', paused: true, protect: true, name: `maintenance-${command}` },
-          async () => {
-            const running = options.run(command).catch((error: unknown) => {
-              options.logger.error(
-                { command, err: error instanceof Error ? error.message : String(error) },
-                'scheduled run failed',
-              );
-            });
-            inFlight.add(running);
-            try {
-              await running;
-            } finally {
-              inFlight.delete(running);
-            }
-          },
-        ),
+        new Cron(pattern, { timezone: 'UTC', paused: true, protect: true }, async () => {
+          const running = options.run(command).catch((error: unknown) => {
+            options.logger.error(
+              { command, err: error instanceof Error ? error.message : String(error) },
+              'scheduled run failed',
+            );
+          });
+          inFlight.add(running);
+          try {
+            await running;
+          } finally {
+            inFlight.delete(running);
+          }
+        }),
       ] as const,
   );
   return {
