@@ -1,0 +1,7 @@
+export { type PaymentServiceAppOptions, paymentServiceApp } from './app.js';
+export { readPath } from './field-path.js';
+export type { IncomingPayment, Interpretation, Provider } from './payment.js';
+export { createStripePriceLookup, type StripePriceLookup } from './stripe-prices.js';
+export { DEFAULT_SUMIT_FIELDS, interpretSumit, type SumitFields } from './sumit.js';
+export { parseTier, TIERS, type Tier } from './tiers.js';
+export { normalizeUserId } from './user-id.js';

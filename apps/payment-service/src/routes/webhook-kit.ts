@@ -1,0 +1,67 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PaymentMetrics, WebhookOutcome } from '../metrics.js';
+import type { Interpretation, Provider } from '../payment.js';
+import { recordPayment } from '../store.js';
+
+/** The caller's correlation id (as the service kit logs it), or the request id. */
+export function correlationIdOf(request: FastifyRequest): string {
+  const header = request.headers['x-correlation-id'];
+  return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : request.id;
+}
+
+/** Times a webhook and counts its outcome, also when it throws (`error`). */
+export async function measured(
+  metrics: PaymentMetrics,
+  provider: Provider,
+  handle: (setOutcome: (outcome: WebhookOutcome) => void) => Promise<unknown>,
+): Promise<unknown> {
+  const started = process.hrtime.bigint();
+  let outcome: WebhookOutcome = 'error';
+  try {
+    return await handle((o) => {
+      outcome = o;
+    });
+  } finally {
+    metrics.webhook(provider, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+/** Stores an interpreted payment and answers: 200 for applied, duplicate and needs_review alike. */
+export async function storeAndAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  metrics: PaymentMetrics,
+  setOutcome: (outcome: WebhookOutcome) => void,
+  interpretation: Extract<Interpretation, { kind: 'payment' }>,
+  rawPayload: unknown,
+) {
+  const { payment, reviewReason } = interpretation;
+  const result = await recordPayment(request.server.database, request.server.events, {
+    payment,
+    reviewReason,
+    rawPayload,
+    correlationId: correlationIdOf(request),
+  });
+  setOutcome(result.outcome);
+  const context = {
+    provider: payment.provider,
+    providerPaymentId: payment.providerPaymentId,
+    userId: payment.userId,
+    tier: payment.tier,
+    amount: payment.amount,
+    currency: payment.currency,
+  };
+  if (result.outcome === 'applied') {
+    metrics.payment(payment.provider, payment.tier ?? 'unknown', payment.amount, payment.currency);
+    request.log.info({ ...context, eventId: result.eventId }, 'payment applied; payment_received published');
+  } else if (result.outcome === 'needs_review') {
+    // Alert-worthy: a customer paid and nothing happens until an operator acts (see docs/operations).
+    request.log.error(
+      { ...context, alert: 'payment_needs_review', reason: reviewReason },
+      'payment needs review: paid, but it cannot be applied automatically',
+    );
+  } else {
+    request.log.info(context, 'payment already recorded; replay ignored');
+  }
+  return reply.code(200).send({ status: result.outcome });
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { type Database, payments as schema } from '@astria/db';
+import type { EventRuntime } from '@astria/events';
+import { and, eq } from 'drizzle-orm';
+import type { IncomingPayment, Provider } from './payment.js';
+
+const { payments, paymentRejections } = schema;
+
+export type RecordOutcome = 'applied' | 'needs_review' | 'duplicate';
+
+export interface RecordResult {
+  outcome: RecordOutcome;
+  /** The stored row's id (also for a duplicate: the original row). */
+  paymentId: string | null;
+  /** The published `payment_received` event id (applied only). */
+  eventId: string | null;
+}
+
+/**
+ * Stores a payment exactly once per (provider, provider payment id). The row and, when applicable,
+ * the `payment_received` outbox row commit in one transaction; a replay (even concurrent: the unique
+ * index makes it wait for the first transaction, then do nothing) stores and publishes nothing.
+ */
+export async function recordPayment(
+  database: Database,
+  events: EventRuntime,
+  input: {
+    payment: IncomingPayment;
+    reviewReason: string | null;
+    rawPayload: unknown;
+    correlationId: string;
+  },
+): Promise<RecordResult> {
+  const { payment, reviewReason, rawPayload, correlationId } = input;
+  const status = reviewReason === null ? 'applied' : 'needs_review';
+  return database.db.transaction(async (tx) => {
+    const id = randomUUID();
+    const inserted = await tx
+      .insert(payments)
+      .values({
+        id,
+        provider: payment.provider,
+        providerPaymentId: payment.providerPaymentId,
+        providerEventId: payment.providerEventId,
+        status,
+        reviewReason,
+        userId: payment.userId,
+        tier: payment.tier,
+        amount: payment.amount,
+        currency: payment.currency,
+        name: payment.name,
+        rawPayload,
+      })
+      .onConflictDoNothing({ target: [payments.provider, payments.providerPaymentId] })
+      .returning({ id: payments.id });
+    if (inserted.length === 0) {
+      const [existing] = await tx
+        .select({ id: payments.id })
+        .from(payments)
+        .where(eqPayment(payment.provider, payment.providerPaymentId));
+      return { outcome: 'duplicate', paymentId: existing?.id ?? null, eventId: null };
+    }
+    if (status === 'needs_review' || payment.userId === null || payment.tier === null) {
+      return { outcome: 'needs_review', paymentId: id, eventId: null };
+    }
+    const envelope = await events.outbox.add(
+      tx,
+      'payment_received',
+      {
+        provider: payment.provider,
+        paymentId: payment.providerPaymentId,
+        userId: payment.userId,
+        tier: payment.tier,
+        amount: payment.amount,
+        currency: payment.currency,
+        name: payment.name,
+      },
+      { key: payment.userId, correlationId },
+    );
+    await tx.update(payments).set({ eventId: envelope.id }).where(eq(payments.id, id));
+    return { outcome: 'applied', paymentId: id, eventId: envelope.id };
+  });
+}
+
+function eqPayment(provider: Provider, providerPaymentId: string) {
+  return and(eq(payments.provider, provider), eq(payments.providerPaymentId, providerPaymentId));
+}
+
+/** Keeps a webhook we answered 422, verbatim, for an operator to review. */
+export async function recordRejection(
+  database: Database,
+  input: { provider: Provider; reason: string; rawPayload: unknown },
+): Promise<string> {
+  const id = randomUUID();
+  await database.db.insert(paymentRejections).values({ id, ...input });
+  return id;
+}
