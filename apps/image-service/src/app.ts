@@ -8,7 +8,6 @@ import { createImageContext, type ImageContext } from './context.js';
 import { markTuneTrained, recordPrompts } from './delivery.js';
 import { callbackToken } from './domain/callback-token.js';
 import { MalformedCallbackError, parseCallbackBody } from './domain/callbacks.js';
-import { createImageMaintenanceFromContext, type ImageMaintenance } from './maintenance.js';
 import { createImageMetrics } from './metrics.js';
 import { handlePhotoMessage } from './photos.js';
 import { PreviewRebuilder } from './previews.js';
@@ -20,13 +19,6 @@ export interface ImageServiceAppOptions {
   blobs?: BlobStorage;
   /** Rebuild previews on the configured schedule (default true). */
   schedulePreviews?: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The image service's modules, for tests and the sandbox. */
-    imaging: { context: ImageContext; previews: PreviewRebuilder; maintenance: ImageMaintenance };
-  }
 }
 
 type CallbackRequest = FastifyRequest<{ Querystring: { request?: string; token?: string } }>;
@@ -48,8 +40,6 @@ export const imageServiceApp: FastifyPluginAsync<ImageServiceAppOptions> = async
     ...(options.blobs ? { blobs: options.blobs } : {}),
   });
   const previews = new PreviewRebuilder(context);
-  const maintenance = createImageMaintenanceFromContext(context);
-  app.decorate('imaging', { context, previews, maintenance });
 
   app.events.consume({
     user_message_received: (event, tx) => handlePhotoMessage(context, event, tx),

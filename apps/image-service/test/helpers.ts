@@ -180,3 +180,35 @@ export async function count(database: TestDatabase, table: string, where = 'true
   );
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Sends `n` accepted photos for a user and returns their photo ids. */
+export async function acceptedPhotos(h: Harness, userId: string, n: number, prefix = 'p'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(i + 1), 'image/jpeg');
+    const messageId = `wamid.${prefix}.${userId}.${i}`;
+    await h.publish('user_message_received', photoMessage(userId, messageId, mediaId));
+    const event = (await h.published('image_processed')).find((e) => e.data.messageId === messageId);
+    if (event?.data.status !== 'accepted') throw new Error(`photo ${messageId} was not accepted`);
+    ids.push(String(event.data.photoId));
+  }
+  return ids;
+}
+
+export function trainingRequest(
+  requestId: string,
+  userId: string,
+  photoIds: string[],
+  extra: Partial<EventInput<'training_requested'>> = {},
+): EventInput<'training_requested'> {
+  return {
+    requestId,
+    userId,
+    packId: 260,
+    tier: 'standard',
+    subjectClass: 'woman',
+    photoIds,
+    paymentId: `pay-${requestId}`,
+    ...extra,
+  };
+}
