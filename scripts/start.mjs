@@ -1,24 +1,11 @@
 #!/usr/bin/env node
-// `pnpm start`: until the sandbox exists, start every built service on its port, configured from the environment.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// `pnpm start` (after `turbo run build`): the sandbox — the whole bot in one process, with simulated
+// WhatsApp, Astria and payments, and the chat page on http://localhost:7070. See docs/sandbox.md.
+import { existsSync } from 'node:fs';
 
-const appsDir = new URL('../apps', import.meta.url).pathname;
-const services = existsSync(appsDir)
-  ? readdirSync(appsDir).filter((name) => existsSync(join(appsDir, name, 'dist', 'main.js')))
-  : [];
-if (services.length === 0) {
-  console.error('No built service to start yet (apps/*/dist/main.js).');
+const main = new URL('../apps/sandbox/dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('The sandbox is not built (apps/sandbox/dist/main.js). Run `pnpm build` first, or just `pnpm start`.');
   process.exit(1);
 }
-const children = services.map((name) => {
-  const child = spawn(process.execPath, [join(appsDir, name, 'dist', 'main.js')], { stdio: 'inherit', env: process.env });
-  child.on('exit', (code) => {
-    console.error(`${name} exited with ${code}`);
-    for (const other of children) if (other !== child) other.kill('SIGTERM');
-    process.exitCode = code ?? 1;
-  });
-  return child;
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => children.forEach((c) => c.kill(signal)));
+await import(main.href);

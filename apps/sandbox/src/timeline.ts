@@ -1,0 +1,147 @@
+import type { DeliveryInfo, OutgoingEvent, Subscriber, Transport, TransportHealth } from '@astria/events';
+
+/** One line of the live event timeline: an event published, or one subscription's delivery outcome. */
+export interface TimelineEntry {
+  seq: number;
+  at: string;
+  kind: 'published' | 'delivered';
+  eventId: string;
+  type: string;
+  /** The producing service (the envelope's source). */
+  producer: string;
+  /** The consuming subscription (deliveries only). */
+  consumer?: string;
+  key: string | null;
+  outcome?: DeliveryInfo['outcome'];
+  /** Deliveries so far (1 = first try). */
+  deliveryCount?: number;
+  /** From the event's occurrence (outbox commit) to this outcome. */
+  latencyMs?: number;
+  /** The handler's own time. */
+  handlerMs?: number;
+  error?: string;
+  reason?: string;
+}
+
+export type TimelineListener = (entry: TimelineEntry) => void;
+
+/** A bounded, in-memory record of what crossed the transport, with live listeners (the page's SSE). */
+export class EventTimeline {
+  private readonly entries: TimelineEntry[] = [];
+  private readonly listeners = new Set<TimelineListener>();
+  private readonly published = new Map<string, { producer: string; occurredAt: number }>();
+  private seq = 0;
+  deadLetters = 0;
+  retries = 0;
+
+  constructor(
+    private readonly capacity = 500,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  recent(limit = this.capacity): TimelineEntry[] {
+    return this.entries.slice(-limit);
+  }
+
+  subscribe(listener: TimelineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  recordPublished(event: OutgoingEvent): void {
+    const { envelope } = event;
+    const occurredAt = Date.parse(envelope.occurredAt);
+    this.published.set(envelope.id, { producer: envelope.source, occurredAt });
+    if (this.published.size > this.capacity * 4) {
+      const oldest = this.published.keys().next().value;
+      if (oldest !== undefined) this.published.delete(oldest);
+    }
+    this.push({
+      kind: 'published',
+      eventId: envelope.id,
+      type: envelope.type,
+      producer: envelope.source,
+      key: envelope.key,
+      latencyMs: Number.isFinite(occurredAt) ? Math.max(0, this.now() - occurredAt) : undefined,
+    });
+  }
+
+  recordDelivery(info: DeliveryInfo, subscriberService: string): void {
+    const origin = this.published.get(info.eventId);
+    if (info.outcome === 'retry') this.retries++;
+    if (info.outcome === 'dead_lettered') this.deadLetters++;
+    this.push({
+      kind: 'delivered',
+      eventId: info.eventId,
+      type: info.type,
+      producer: origin?.producer ?? 'unknown',
+      consumer: info.subscription || subscriberService,
+      key: info.key,
+      outcome: info.outcome,
+      deliveryCount: info.deliveryCount,
+      latencyMs: origin ? Math.max(0, this.now() - origin.occurredAt) : undefined,
+      handlerMs: Math.round(info.durationMs * 10) / 10,
+      error: info.error,
+      reason: info.reason,
+    });
+  }
+
+  private push(entry: Omit<TimelineEntry, 'seq' | 'at'>): void {
+    const full = { seq: ++this.seq, at: new Date(this.now()).toISOString(), ...entry } as TimelineEntry;
+    for (const key of Object.keys(full) as Array<keyof TimelineEntry>) {
+      if (full[key] === undefined) delete full[key];
+    }
+    this.entries.push(full);
+    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    for (const listener of this.listeners) {
+      try {
+        listener(full);
+      } catch {
+        // a broken listener (a closed SSE stream) must never break delivery
+      }
+    }
+  }
+}
+
+/**
+ * Wraps the shared transport so the timeline sees every publish and every delivery outcome,
+ * without the services knowing: they get a Transport like any other.
+ */
+export class ObservedTransport implements Transport {
+  constructor(
+    private readonly inner: Transport,
+    readonly timeline: EventTimeline,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  publish(events: readonly OutgoingEvent[]): Promise<void> {
+    for (const event of events) this.timeline.recordPublished(event);
+    return this.inner.publish(events);
+  }
+
+  subscribe(subscriber: Subscriber): Promise<void> {
+    const original = subscriber.onOutcome;
+    return this.inner.subscribe({
+      ...subscriber,
+      onOutcome: (info) => {
+        this.timeline.recordDelivery(info, subscriber.service);
+        original?.(info);
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  stop(timeoutMs?: number): Promise<void> {
+    return this.inner.stop(timeoutMs);
+  }
+
+  health(): Promise<TransportHealth> {
+    return this.inner.health();
+  }
+}
