@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AppTransaction, type Database, EVENT_TABLES } from '@astria/db';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { sql } from 'drizzle-orm';
 import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
 import { type EventEnvelope, envelopeSchema } from './envelope.js';
@@ -21,6 +22,8 @@ export interface ConsumerOptions {
   handlers: EventHandlers;
   maxDeliveryCount?: number;
 }
+
+const tracer = trace.getTracer('@astria/events');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -74,16 +77,47 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
       const event = parseIncoming(raw);
       const handler = options.handlers[event.type as EventType] as EventHandler<EventType> | undefined;
       if (!handler) throw new PermanentDeliveryError('no_handler', `${subscription} has no handler for ${event.type}`);
-      return options.database.db.transaction(async (tx) => {
-        const inserted = await tx
-          .insert(tables.inbox)
-          .values({ subscription, eventId: event.id })
-          .onConflictDoNothing()
-          .returning({ eventId: tables.inbox.eventId });
-        if (inserted.length === 0) return 'duplicate' as const;
-        await handler(event as EventEnvelope<EventType, EventData<EventType>>, tx);
-        return 'handled' as const;
-      });
+      // The handler runs in a consumer span whose parent is the producer's trace, carried in the event.
+      const parent = event.traceparent
+        ? propagation.extract(context.active(), { traceparent: event.traceparent })
+        : context.active();
+      return tracer.startActiveSpan(
+        `${event.type} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'astria-events',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': event.type,
+            'messaging.consumer.group.name': subscription,
+            'messaging.message.id': event.id,
+            'messaging.message.conversation_id': event.correlationId,
+          },
+        },
+        parent,
+        async (span) => {
+          try {
+            return await options.database.db.transaction(async (tx) => {
+              const inserted = await tx
+                .insert(tables.inbox)
+                .values({ subscription, eventId: event.id })
+                .onConflictDoNothing()
+                .returning({ eventId: tables.inbox.eventId });
+              if (inserted.length === 0) return 'duplicate' as const;
+              await handler(event as EventEnvelope<EventType, EventData<EventType>>, tx);
+              return 'handled' as const;
+            });
+          } catch (error) {
+            span.setStatus({
+              code: SpanStatusCode.ERROR,
+              message: error instanceof Error ? error.message : String(error),
+            });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
     async storeDeadLetter(record) {
       const envelope = record.envelope as Partial<EventEnvelope> | undefined;

@@ -1,4 +1,5 @@
 import { EVENT_TABLES, type Executor, SERVICE_SCHEMAS } from '@astria/db';
+import { context, propagation } from '@opentelemetry/api';
 import { sql } from 'drizzle-orm';
 import { catalog, type EventInput, type EventType, type ServiceName } from './catalog.js';
 import { buildEnvelope, type EnvelopeOptions, type EventEnvelope } from './envelope.js';
@@ -40,6 +41,13 @@ export function validatePayload<T extends EventType>(type: T, data: unknown) {
   return result.data;
 }
 
+/** The W3C traceparent of the active span, when tracing is configured: carried inside the event. */
+function currentTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
 export function createOutbox(service: ServiceName): Outbox {
   const { outbox } = EVENT_TABLES[service];
   const channel = outboxChannel(service);
@@ -51,7 +59,12 @@ export function createOutbox(service: ServiceName): Outbox {
         throw new Error(`${service} cannot publish ${type}: its producer is ${definition.producer}`);
       }
       const payload = validatePayload(type, data);
-      const envelope = buildEnvelope(type, definition.version, payload, { ...options, source: service });
+      const traceparent = options.traceparent ?? currentTraceparent();
+      const envelope = buildEnvelope(type, definition.version, payload, {
+        ...options,
+        ...(traceparent ? { traceparent } : {}),
+        source: service,
+      });
       // One round trip: the row, and a NOTIFY that reaches the relay at commit (dropped on rollback;
       // identical notifies in one transaction fold into one).
       await tx.execute(

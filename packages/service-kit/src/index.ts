@@ -7,3 +7,4 @@ export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
 export { loadServiceConfigOrExit, type RunServiceOptions, runService } from './run-service.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
+export { startTelemetry } from './telemetry.js';

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createService } from './create-service.js';
 import { createLogger } from './logger.js';
+import { startTelemetry } from './telemetry.js';
 
 type ServiceConfig = SharedConfig & { PORT: number };
 
@@ -48,6 +49,7 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
 ): Promise<FastifyInstance> {
   const config = loadServiceConfigOrExit(options.service, options.configSchema, options.env) as ServiceConfig;
   const log = createLogger(options.service, config.LOG_LEVEL);
+  const tracing = await startTelemetry(options.service, config.APPLICATIONINSIGHTS_CONNECTION_STRING);
   const database = await createDatabase({
     url: config.DATABASE_URL,
     poolMax: config.DATABASE_POOL_MAX,
@@ -103,7 +105,7 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
         await database.ping();
         await transport.start();
         await events.start();
-        app.log.info({ transport: transport.name, database: database.driver }, 'events started');
+        app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
         return;
       } catch (error) {
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
