@@ -24,12 +24,17 @@ export const messageServiceConfigSchema = z
     ...whatsappApiShape,
     WHATSAPP_APP_SECRET: secret('the Meta app secret that signs webhooks'),
     WHATSAPP_VERIFY_TOKEN: secret('the token Meta sends in the verification handshake'),
-    WHATSAPP_MAX_MPS: positiveInt(80),
+    WHATSAPP_MAX_MPS: positiveInt(80).describe('outbound messages per second per number, across the process'),
+    WHATSAPP_HTTP_TIMEOUT_MS: positiveInt(10_000).describe('timeout of one Graph API request'),
+    WHATSAPP_SEND_ATTEMPTS: positiveInt(4).describe(
+      'attempts of one send on 429/5xx/network/130429/131056 before handing it back to the event retry',
+    ),
     ASTRIA_API_URL: httpUrl().default('https://api.astria.ai'),
     ASTRIA_API_KEY: secret('the Astria API key'),
-    PACKS_CACHE_TTL_SECONDS: positiveInt(300),
+    PACKS_CACHE_TTL_SECONDS: positiveInt(300).describe('how long the Astria GET /packs answer is reused'),
+    TRAINING_ETA_MINUTES: positiveInt(25).describe('the ETA promised to the user once training is requested'),
     ...tierPricingShape,
-    MIN_TRAINING_PHOTOS: positiveInt(4),
+    MIN_TRAINING_PHOTOS: positiveInt(4).describe('accepted photos needed before choosing a pack'),
     SUPPORT_CONTACT: z.string({ error: 'required: where users reach support (email or phone)' }).min(1),
     EXAMPLE_IMAGE_URLS: z
       .string()

@@ -1,0 +1,18 @@
+export { type MessageServiceAppOptions, messageServiceApp, WEBHOOK_BODY_LIMIT } from './app.js';
+export { COPY } from './conversation/copy.js';
+export { needsPacks, packsOfTier, paymentLinkFor, runConversation, tierOfSlug } from './conversation/engine.js';
+export * from './conversation/types.js';
+export { GraphApiError, GraphClient, PERMANENT_CODES, RETRYABLE_CODES } from './graph/client.js';
+export { toGraphPayload } from './graph/payload.js';
+export { Throttle } from './graph/throttle.js';
+export { type MessageMetrics, registerMessageMetrics } from './metrics.js';
+export { AstriaApiError, PacksClient } from './packs.js';
+export { engineConfigFrom, MessageService } from './service.js';
+export { normalizeUserId } from './user-id.js';
+export {
+  type InboundMessage,
+  NotAWhatsAppNotification,
+  type ParsedNotification,
+  parseNotification,
+  type StatusUpdate,
+} from './webhook/notification.js';

@@ -1,0 +1,79 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface MessageMetrics {
+  webhookRequests: Counter<'outcome'>;
+  inboundMessages: Counter<'type' | 'outcome'>;
+  statuses: Counter<'status' | 'outcome'>;
+  ingestDuration: Histogram<'outcome'>;
+  transitions: Counter<'transition' | 'input'>;
+  sends: Counter<'kind' | 'outcome' | 'code'>;
+  sendDuration: Histogram<'outcome'>;
+  sendRetries: Counter<'code'>;
+  alerts: Counter<'kind'>;
+}
+
+/** The message service's metrics, on the service's own registry (outbox pending comes from @astria/events). */
+export function registerMessageMetrics(registry: Registry): MessageMetrics {
+  const existing = registry.getSingleMetric('whatsapp_webhook_requests_total');
+  if (existing) return (registry as unknown as { __messageMetrics: MessageMetrics }).__messageMetrics;
+  const metrics: MessageMetrics = {
+    webhookRequests: new Counter({
+      name: 'whatsapp_webhook_requests_total',
+      help: 'WhatsApp webhook POSTs by outcome (accepted, bad_signature, bad_payload, too_large, unavailable)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    inboundMessages: new Counter({
+      name: 'whatsapp_inbound_messages_total',
+      help: 'Inbound WhatsApp messages by type and outcome (accepted, duplicate)',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    }),
+    statuses: new Counter({
+      name: 'whatsapp_status_updates_total',
+      help: 'Delivery status callbacks by status',
+      labelNames: ['status', 'outcome'],
+      registers: [registry],
+    }),
+    ingestDuration: new Histogram({
+      name: 'whatsapp_ingest_duration_seconds',
+      help: 'Webhook POST: from verified body to committed transaction',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    transitions: new Counter({
+      name: 'conversation_transitions_total',
+      help: 'Conversation turns by what happened',
+      labelNames: ['transition', 'input'],
+      registers: [registry],
+    }),
+    sends: new Counter({
+      name: 'whatsapp_sends_total',
+      help: 'Outbound WhatsApp sends by kind, outcome (sent, failed, retry_later) and Graph error code',
+      labelNames: ['kind', 'outcome', 'code'],
+      registers: [registry],
+    }),
+    sendDuration: new Histogram({
+      name: 'whatsapp_send_duration_seconds',
+      help: 'One outbound send, throttle and retries included',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    sendRetries: new Counter({
+      name: 'whatsapp_send_retries_total',
+      help: 'Graph requests retried, by error code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'message_service_alerts_total',
+      help: 'Alert-worthy events (training failed, bad token, undeliverable)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+  (registry as unknown as { __messageMetrics: MessageMetrics }).__messageMetrics = metrics;
+  return metrics;
+}

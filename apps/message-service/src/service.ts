@@ -1,0 +1,233 @@
+import type { MessageServiceConfig } from '@astria/config';
+import type { AppTransaction, Database, Executor } from '@astria/db';
+import type { EventHandlers, EventRuntime } from '@astria/events';
+import { maskPhone } from '@astria/service-kit';
+import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
+import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
+import { GraphApiError, type GraphClient } from './graph/client.js';
+import type { Throttle } from './graph/throttle.js';
+import type { MessageMetrics } from './metrics.js';
+import type { PacksClient } from './packs.js';
+import {
+  applyStatus,
+  lockConversation,
+  packVideosOf,
+  recordInbound,
+  recordSend,
+  saveConversation,
+  storeFeedback,
+  upsertPackVideo,
+} from './store.js';
+import type { InboundMessage, ParsedNotification } from './webhook/notification.js';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface MessageServiceDeps {
+  database: Database;
+  events: EventRuntime;
+  config: MessageServiceConfig;
+  packs: PacksClient;
+  graph: GraphClient;
+  throttle: Throttle;
+  metrics: MessageMetrics;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function engineConfigFrom(config: MessageServiceConfig): EngineConfig {
+  return {
+    minPhotos: config.MIN_TRAINING_PHOTOS,
+    prices: { lite: config.LITE_TIER_PRICE, standard: config.STANDARD_TIER_PRICE, premium: config.PREMIUM_TIER_PRICE },
+    paymentLinks: {
+      lite: config.LITE_TIER_PAYMENT_LINK,
+      standard: config.STANDARD_TIER_PAYMENT_LINK,
+      premium: config.PREMIUM_TIER_PAYMENT_LINK,
+    },
+    supportContact: config.SUPPORT_CONTACT,
+    exampleImageUrls: config.EXAMPLE_IMAGE_URLS,
+    etaMinutes: config.TRAINING_ETA_MINUTES,
+  };
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  statuses: number;
+}
+
+/** The message service's behaviour, independent of HTTP: ingest webhooks, apply events, send. */
+export class MessageService {
+  private readonly engineConfig: EngineConfig;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: MessageServiceDeps) {
+    this.engineConfig = engineConfigFrom(deps.config);
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private async packsFor(inputs: readonly EngineInput[]): Promise<readonly Pack[]> {
+    if (!inputs.some(needsPacks)) return [];
+    try {
+      return await this.deps.packs.list();
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, 'Astria packs unavailable; menus show none');
+      return [];
+    }
+  }
+
+  /** One turn of one user, inside the caller's transaction. */
+  async applyInput(
+    tx: Executor,
+    userId: string,
+    input: EngineInput,
+    packs: readonly Pack[],
+    correlationId: string,
+  ): Promise<void> {
+    const conversation = await lockConversation(tx, userId);
+    const previewId = previewPackId(input);
+    const context: EngineContext = {
+      config: this.engineConfig,
+      packs,
+      packVideos: previewId !== null ? await packVideosOf(tx, previewId) : {},
+      now: this.now(),
+    };
+    const result = runConversation(conversation, input, context);
+    await saveConversation(tx, result.conversation);
+    await storeFeedback(tx, userId, result.feedback);
+    const { outbox } = this.deps.events;
+    for (const event of result.events) {
+      await outbox.add(tx, event.type, event.data as never, { key: userId, correlationId });
+    }
+    for (const reply of result.replies) {
+      await outbox.add(
+        tx,
+        'whatsapp_send_requested',
+        { to: userId, message: reply.message, ...(reply.replyTo ? { replyTo: reply.replyTo } : {}) },
+        { key: userId, correlationId },
+      );
+    }
+    this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
+    for (const alert of result.alerts) {
+      this.deps.metrics.alerts.inc({ kind: input.kind });
+      this.deps.logger.error({ alert: true, user: maskPhone(userId), correlationId, detail: alert }, 'support alert');
+    }
+  }
+
+  /**
+   * A verified webhook: every status and message in ONE transaction (de-dup, record, conversation,
+   * outbox). Messages are applied per user in timestamp order; users in a stable order (no deadlocks).
+   */
+  async ingest(notification: ParsedNotification, correlationId: string): Promise<IngestResult> {
+    const messages = [...notification.messages].sort((a, b) =>
+      a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.timestamp - b.timestamp,
+    );
+    const inputs: EngineInput[] = messages.map((message) => ({ kind: 'message', message }));
+    const packs = await this.packsFor(inputs);
+    const result: IngestResult = { accepted: 0, duplicates: 0, statuses: 0 };
+    const seen = new Set<string>();
+    const counted: Array<{ message: InboundMessage; outcome: 'accepted' | 'duplicate' }> = [];
+    await this.deps.database.db.transaction(async (tx) => {
+      result.accepted = 0;
+      result.duplicates = 0;
+      result.statuses = 0;
+      counted.length = 0;
+      seen.clear();
+      for (const status of notification.statuses) {
+        if (await applyStatus(tx, status)) result.statuses++;
+      }
+      for (const message of messages) {
+        if (seen.has(message.id) || !(await recordInbound(tx, message))) {
+          result.duplicates++;
+          counted.push({ message, outcome: 'duplicate' });
+          continue;
+        }
+        seen.add(message.id);
+        await this.applyInput(tx, message.userId, { kind: 'message', message }, packs, correlationId);
+        result.accepted++;
+        counted.push({ message, outcome: 'accepted' });
+      }
+    });
+    for (const { message, outcome } of counted) this.deps.metrics.inboundMessages.inc({ type: message.type, outcome });
+    for (const status of notification.statuses)
+      this.deps.metrics.statuses.inc({ status: status.status, outcome: 'applied' });
+    return result;
+  }
+
+  private async domainEvent(tx: AppTransaction, userId: string, input: EngineInput, correlationId: string | null) {
+    const packs = await this.packsFor([input]);
+    await this.applyInput(tx, userId, input, packs, correlationId ?? userId);
+  }
+
+  /** Consumers of the catalog events this service subscribes to; each runs in the inbox transaction. */
+  handlers(): EventHandlers {
+    return {
+      image_processed: (event, tx) =>
+        this.domainEvent(tx, event.data.userId, { kind: 'image_processed', data: event.data }, event.correlationId),
+      payment_received: (event, tx) =>
+        this.domainEvent(tx, event.data.userId, { kind: 'payment_received', data: event.data }, event.correlationId),
+      tune_created: (event, tx) =>
+        this.domainEvent(tx, event.data.userId, { kind: 'tune_created', data: event.data }, event.correlationId),
+      images_generated: (event, tx) =>
+        this.domainEvent(tx, event.data.userId, { kind: 'images_generated', data: event.data }, event.correlationId),
+      training_failed: (event, tx) =>
+        this.domainEvent(tx, event.data.userId, { kind: 'training_failed', data: event.data }, event.correlationId),
+      pack_images_updated: async (event, tx) => {
+        await upsertPackVideo(tx, event.data.packId, event.data.subjectClass, event.data.url);
+      },
+      whatsapp_send_requested: async (event, tx) => {
+        const { to, message, replyTo } = event.data;
+        const started = performance.now();
+        const { metrics, logger } = this.deps;
+        await this.deps.throttle.acquire();
+        try {
+          const sent = await this.deps.graph.send(to, message, replyTo);
+          await recordSend(tx, {
+            eventId: event.id,
+            recipient: to,
+            kind: message.kind,
+            wamid: sent.wamid,
+            outcome: 'sent',
+            attempts: sent.attempts,
+          });
+          metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });
+          metrics.sendDuration.observe({ outcome: 'sent' }, (performance.now() - started) / 1000);
+        } catch (error) {
+          if (!(error instanceof GraphApiError)) throw error;
+          if (error.retryable) {
+            // Hand it back: the transport retries later and keeps later messages to this user waiting.
+            metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
+            throw error;
+          }
+          metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
+          metrics.sendDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
+          metrics.alerts.inc({ kind: `send_${error.label}` });
+          logger.error(
+            {
+              alert: true,
+              to: maskPhone(to),
+              kind: message.kind,
+              code: error.code,
+              status: error.status,
+              err: error.message,
+            },
+            'WhatsApp send failed permanently; not retried',
+          );
+          await recordSend(tx, {
+            eventId: event.id,
+            recipient: to,
+            kind: message.kind,
+            wamid: null,
+            outcome: 'failed',
+            errorCode: error.code ?? error.status,
+            errorMessage: error.message,
+            attempts: 1,
+          });
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,140 @@
+import { type Executor, messaging, queryRows } from '@astria/db';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
+import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
+
+const { conversations, inboundMessages, messageStatuses, outboundMessages, feedback, packVideos } = messaging;
+
+/** Records an inbound message id; false when it was already recorded (a duplicate delivery). */
+export async function recordInbound(
+  tx: Executor,
+  message: { id: string; userId: string; type: string; timestamp: number },
+): Promise<boolean> {
+  const rows = await tx
+    .insert(inboundMessages)
+    .values({ wamid: message.id, userId: message.userId, type: message.type, sentAt: new Date(message.timestamp) })
+    .onConflictDoNothing()
+    .returning({ wamid: inboundMessages.wamid });
+  return rows.length > 0;
+}
+
+type ConversationData = Omit<Conversation, 'userId' | 'state' | 'language'>;
+
+/**
+ * Loads the user's conversation, creating it if needed, and locks its row until the transaction
+ * ends: turns of one user never interleave, across replicas too. One round trip.
+ */
+export async function lockConversation(tx: Executor, userId: string): Promise<Conversation> {
+  const fresh = newConversation(userId);
+  const { userId: _u, state, language, ...data } = fresh;
+  const rows = await queryRows<{ state: string; language: string; data: unknown }>(
+    tx,
+    sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
+        values (${userId}, ${state}, ${language}, ${JSON.stringify(data)}::jsonb, now())
+        on conflict (user_id) do update set user_id = excluded.user_id
+        returning state, language, data`,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('conversation upsert returned no row');
+  const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
+  return {
+    ...fresh,
+    ...stored,
+    userId,
+    state: row.state as ConversationState,
+    language: row.language === 'he' ? 'he' : 'en',
+  };
+}
+
+export async function saveConversation(tx: Executor, conversation: Conversation): Promise<void> {
+  const { userId, state, language, ...data } = conversation;
+  await tx
+    .update(conversations)
+    .set({ state, language, data, version: sql`${conversations.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(conversations.userId, userId));
+}
+
+/** Applies a delivery status; never moves backwards (sent < delivered < read; failed is terminal). */
+export async function applyStatus(tx: Executor, status: StatusUpdate): Promise<boolean> {
+  const rank = STATUS_RANK[status.status];
+  const rows = await tx
+    .insert(messageStatuses)
+    .values({
+      wamid: status.wamid,
+      recipient: status.recipient,
+      status: status.status,
+      rank,
+      errorCode: status.errorCode,
+      errorTitle: status.errorTitle?.slice(0, 500) ?? null,
+      statusAt: status.timestamp !== null ? new Date(status.timestamp) : null,
+    })
+    .onConflictDoUpdate({
+      target: messageStatuses.wamid,
+      set: {
+        status: status.status,
+        rank,
+        errorCode: status.errorCode,
+        errorTitle: status.errorTitle?.slice(0, 500) ?? null,
+        statusAt: status.timestamp !== null ? new Date(status.timestamp) : null,
+        updatedAt: sql`now()`,
+      },
+      setWhere: lt(messageStatuses.rank, rank),
+    })
+    .returning({ wamid: messageStatuses.wamid });
+  return rows.length > 0;
+}
+
+export async function recordSend(
+  tx: Executor,
+  send: {
+    eventId: string;
+    recipient: string;
+    kind: string;
+    wamid: string | null;
+    outcome: 'sent' | 'failed';
+    errorCode?: number | null;
+    errorMessage?: string | null;
+    attempts: number;
+  },
+): Promise<void> {
+  await tx
+    .insert(outboundMessages)
+    .values({
+      eventId: send.eventId,
+      recipient: send.recipient,
+      kind: send.kind,
+      wamid: send.wamid,
+      outcome: send.outcome,
+      errorCode: send.errorCode ?? null,
+      errorMessage: send.errorMessage?.slice(0, 1000) ?? null,
+      attempts: send.attempts,
+    })
+    .onConflictDoNothing();
+}
+
+export async function storeFeedback(
+  tx: Executor,
+  userId: string,
+  items: ReadonlyArray<{ rating: number | null; text: string | null }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await tx.insert(feedback).values(items.map((f) => ({ userId, rating: f.rating, text: f.text })));
+}
+
+export async function upsertPackVideo(tx: Executor, packId: number, subjectClass: string, url: string): Promise<void> {
+  await tx
+    .insert(packVideos)
+    .values({ packId, subjectClass, url })
+    .onConflictDoUpdate({
+      target: [packVideos.packId, packVideos.subjectClass],
+      set: { url, updatedAt: sql`now()` },
+    });
+}
+
+export async function packVideosOf(tx: Executor, packId: number): Promise<Record<string, string>> {
+  const rows = await tx
+    .select()
+    .from(packVideos)
+    .where(and(eq(packVideos.packId, packId)));
+  return Object.fromEntries(rows.map((r) => [`${r.packId}:${r.subjectClass}`, r.url]));
+}

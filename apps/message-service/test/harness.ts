@@ -1,0 +1,98 @@
+import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
+import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import { createEventRuntime, MemoryTransport } from '@astria/events';
+import { createService } from '@astria/service-kit';
+import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { messageServiceApp } from '../src/app.js';
+
+export const NUMBER_ID = '106540352242922';
+export const APP_SECRET = 'test-app-secret';
+export const VERIFY_TOKEN = 'test-verify-token';
+export const API_KEY = 'test-graph-token';
+
+export function testConfig(overrides: Record<string, string> = {}): MessageServiceConfig {
+  return loadConfig('message-service', messageServiceConfigSchema, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    WHATSAPP_API_URL: 'http://127.0.0.1:9/v21.0',
+    WHATSAPP_NUMBER_ID: NUMBER_ID,
+    WHATSAPP_API_KEY: API_KEY,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+    ASTRIA_API_URL: 'http://127.0.0.1:9',
+    ASTRIA_API_KEY: 'astria-key',
+    LITE_TIER_PRICE: '49',
+    STANDARD_TIER_PRICE: '79',
+    PREMIUM_TIER_PRICE: '119',
+    LITE_TIER_PAYMENT_LINK: 'https://pay.sumit.co.il/lite',
+    STANDARD_TIER_PAYMENT_LINK: 'https://buy.stripe.com/test_standard',
+    PREMIUM_TIER_PAYMENT_LINK: 'https://pay.sumit.co.il/premium',
+    SUPPORT_CONTACT: 'support@example.com',
+    WHATSAPP_SEND_ATTEMPTS: '3',
+    ...overrides,
+  }) as MessageServiceConfig;
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  database: TestDatabase;
+  transport: MemoryTransport;
+  sim: WhatsAppSimulator;
+  config: MessageServiceConfig;
+  registry: Registry;
+  startEvents(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The app on a fresh database, a memory transport and a WhatsApp simulator (events not started). */
+export async function createHarness(overrides: Record<string, string> = {}, database?: TestDatabase): Promise<Harness> {
+  const db = database ?? (await createTestDatabase());
+  const sim = await startWhatsAppSimulator({ phoneNumberId: NUMBER_ID, accessToken: API_KEY, appSecret: APP_SECRET });
+  const config = testConfig({ WHATSAPP_API_URL: sim.url, ...overrides });
+  const transport = new MemoryTransport({ retry: { baseMs: 20, maxMs: 200 } });
+  const registry = new Registry();
+  const events = createEventRuntime({
+    database: db,
+    service: 'message-service',
+    transport,
+    registry,
+    relay: { safetyPollMs: 200 },
+  });
+  const app = await createService(
+    {
+      service: 'message-service',
+      config,
+      database: db,
+      transport,
+      events,
+      registry,
+      logger: false,
+      ownsDatabase: false,
+    },
+    messageServiceApp,
+    { config },
+  );
+  await app.ready();
+  let started = false;
+  return {
+    app,
+    database: db,
+    transport,
+    sim,
+    config,
+    registry,
+    async startEvents() {
+      started = true;
+      await transport.start();
+      await events.start();
+    },
+    async close() {
+      void started;
+      await app.close();
+      await sim.close();
+      if (!database) await db.destroy();
+    },
+  };
+}
