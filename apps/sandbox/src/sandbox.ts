@@ -292,9 +292,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const chat = new ChatStore(chatFile ? readSnapshot(chatFile) : undefined);
     if (chatFile) closers.push(persistSnapshot(chat, chatFile));
     if (whatsapp) {
-      const unsubscribe = whatsapp.onSent((sent) =>
-        chat.applyBotSend(sent.payload, String(sent.wamid), new Date(String(sent.at ?? new Date())).toISOString()),
-      );
+      // Stamped on arrival (ms precision), so the page orders the bot's answers after what caused them.
+      const unsubscribe = whatsapp.onSent((sent) => chat.applyBotSend(sent.payload, String(sent.wamid)));
       if (typeof unsubscribe === 'function') closers.push(async () => unsubscribe());
     }
     const userMedia = new Map<string, { bytes: Buffer; mimeType: string }>();

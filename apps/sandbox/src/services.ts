@@ -45,7 +45,6 @@ export const SERVICE_SPECS: readonly ServiceSpec[] = [
     packageName: '@astria/maintenance-service',
     exportName: 'maintenanceServiceApp',
     configSchema: maintenanceServiceConfigSchema,
-    extraOptions: { mode: 'scheduler' },
   },
 ];
 

@@ -5,10 +5,12 @@
 
 export interface SentMessage {
   /** The wamid the simulator answered with. */
-  id?: string;
+  wamid: string;
+  to: string;
+  type: string;
   /** The Graph API request body the service sent. */
-  body?: unknown;
-  [key: string]: unknown;
+  payload: Record<string, unknown>;
+  at: Date;
 }
 
 export interface WhatsAppSimulatorHandle {
