@@ -1,0 +1,15 @@
+environment                    = "production"
+location                       = "westeurope"
+aks_sku_tier                   = "Standard"
+aks_node_vm_size               = "Standard_D4ds_v5"
+aks_node_min_count             = 3
+aks_node_max_count             = 9
+availability_zones             = ["1", "2", "3"]
+postgres_sku_name              = "GP_Standard_D2ds_v5"
+postgres_storage_mb            = 65536
+postgres_high_availability     = true
+postgres_backup_retention_days = 35
+acr_sku                        = "Premium"
+github_repository              = "astria-bot/astria-bot"
+github_environment             = "production"
+log_retention_days             = 90

@@ -1,0 +1,16 @@
+environment                    = "staging"
+location                       = "westeurope"
+aks_sku_tier                   = "Free"
+aks_node_vm_size               = "Standard_D2ds_v5"
+aks_os_disk_size_gb            = 64
+aks_node_min_count             = 1
+aks_node_max_count             = 3
+availability_zones             = ["1", "2", "3"]
+postgres_sku_name              = "B_Standard_B2s"
+postgres_storage_mb            = 32768
+postgres_high_availability     = false
+postgres_backup_retention_days = 7
+acr_sku                        = "Standard"
+github_repository              = "astria-bot/astria-bot"
+github_environment             = "staging"
+log_retention_days             = 30
