@@ -4,9 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Env, loadConfig } from '@astria/config';
-import { createDatabase, type Database, migrate, type ServiceName } from '@astria/db';
+import { createDatabase, type Database, migrate, queryRows, SERVICE_SCHEMAS, type ServiceName } from '@astria/db';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
 import { createLogger, createService } from '@astria/service-kit';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { type ChatMessage, type ChatSnapshot, ChatStore } from './chat.js';
@@ -84,6 +85,8 @@ export interface Sandbox {
   payments: PaymentSimulatorHandle | undefined;
   /** From the call to everything listening and consuming. */
   startupMs: number;
+  /** Events not yet settled: unpublished outbox rows of every composed service plus deliveries in progress. */
+  pendingEvents(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -208,6 +211,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       }
     }
 
+    // ---- the chat, fed by the WhatsApp simulator (subscribed before the services start and closed after
+    // they stop, so nothing the bot sends while draining is missing from the page)
+    const chatFile = inMemory ? undefined : join(dataDir, 'sandbox-chat.json');
+    const chat = new ChatStore(chatFile ? readSnapshot(chatFile) : undefined);
+    if (chatFile) closers.push(persistSnapshot(chat, chatFile));
+    if (whatsapp) {
+      // Stamped on arrival (ms precision), so the page orders the bot's answers after what caused them.
+      const unsubscribe = whatsapp.onSent((sent) => chat.applyBotSend(sent.payload, String(sent.wamid)));
+      if (typeof unsubscribe === 'function') closers.push(async () => unsubscribe());
+    }
     const urls: SandboxUrls = {
       page: at(ports.page),
       services: serviceUrls,
@@ -287,15 +300,6 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       services.push({ service: spec.service, url: serviceUrls[spec.service], app });
     }
 
-    // ---- the chat, fed by the WhatsApp simulator
-    const chatFile = inMemory ? undefined : join(dataDir, 'sandbox-chat.json');
-    const chat = new ChatStore(chatFile ? readSnapshot(chatFile) : undefined);
-    if (chatFile) closers.push(persistSnapshot(chat, chatFile));
-    if (whatsapp) {
-      // Stamped on arrival (ms precision), so the page orders the bot's answers after what caused them.
-      const unsubscribe = whatsapp.onSent((sent) => chat.applyBotSend(sent.payload, String(sent.wamid)));
-      if (typeof unsubscribe === 'function') closers.push(async () => unsubscribe());
-    }
     const userMedia = new Map<string, { bytes: Buffer; mimeType: string }>();
     const user = userActions(whatsapp, chat, userMedia);
 
@@ -330,6 +334,19 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       astria,
       payments,
       startupMs,
+      pendingEvents: async () => {
+        let pending = memory.inFlight;
+        for (const composed of services) {
+          const rows = await queryRows<{ n: number | string }>(
+            database.db,
+            sql.raw(
+              `select count(*) as n from "${SERVICE_SCHEMAS[composed.service]}"."outbox" where published_at is null`,
+            ),
+          );
+          pending += Number(rows[0]?.n ?? 0);
+        }
+        return pending;
+      },
       close: closeAll,
     };
     if (print)
