@@ -1,5 +1,5 @@
+import { createDatabase } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/jobs.js';
 import { LOCK_KEYS, withAdvisoryLock } from '../src/lock.js';
@@ -65,11 +65,13 @@ describe('advisory lock', () => {
     // another run in this process holds it.
     let release: () => Promise<void>;
     if (database.url) {
-      const other = postgres(database.url, { max: 1, onnotice: () => {} });
-      await other`select pg_advisory_lock(${LOCK_KEYS.reconcile}::bigint)`;
+      const other = await createDatabase({ url: database.url, poolMax: 1, applicationName: 'other-pod' });
+      const sql = other.postgres;
+      if (!sql) throw new Error('no postgres client');
+      await sql`select pg_advisory_lock(${LOCK_KEYS.reconcile}::bigint)`;
       release = async () => {
-        await other`select pg_advisory_unlock(${LOCK_KEYS.reconcile}::bigint)`;
-        await other.end({ timeout: 5 });
+        await sql`select pg_advisory_unlock(${LOCK_KEYS.reconcile}::bigint)`;
+        await other.close();
       };
     } else {
       const held = gate();
