@@ -128,7 +128,7 @@ function media(message) {
 function headerOf(message) {
   const header = message.header;
   if (!header) return null;
-  if (header.imageUrl) return h('img', { src: header.imageUrl, alt: 'Header image', loading: 'lazy' });
+  if (header.imageUrl) return h('img', { src: header.imageUrl, alt: 'Header image', onload: keepBottom });
   if (header.videoUrl) return h('video', { src: header.videoUrl, controls: true, preload: 'metadata' });
   if (header.text) return h('div', { class: 'header-text', dir: 'auto' }, header.text);
   return null;
@@ -173,6 +173,19 @@ function choicesOf(message) {
   return null;
 }
 
+function choiceIds(message) {
+  const buttons = (message.buttons || []).map((b) => b.id);
+  const rows = (message.list?.sections || []).flatMap((s) => s.rows.map((r) => r.id));
+  return [...buttons, ...rows];
+}
+
+/** Media that loads after render grows the log: stay at the bottom if the user was there. */
+function keepBottom(event) {
+  const log = $('#messages');
+  if (log.scrollHeight - log.scrollTop - log.clientHeight < event.target.clientHeight + 120)
+    log.scrollTop = log.scrollHeight;
+}
+
 function renderMessage(message) {
   const quoted = message.contextId ? state.messages.get(message.contextId) : null;
   const reactions = message.reactions || [];
@@ -182,6 +195,7 @@ function renderMessage(message) {
       class: `message ${message.direction} kind-${message.kind}${reactions.length ? ' has-reaction' : ''}`,
       'data-id': message.id,
       'data-kind': message.kind,
+      'data-choices': choiceIds(message).join(' ') || undefined,
     },
     quoted
       ? h(

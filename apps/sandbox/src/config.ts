@@ -20,6 +20,10 @@ export const sandboxConfigSchema = z.object({
   PAYMENT_SIMULATOR_PORT: fields.port(7077),
   SANDBOX_DATA_DIR: z.string().default('.data').describe('PGlite data, blobs and the chat log'),
   SANDBOX_TRAINING_DELAY_MS: fields.positiveInt(4000).describe('how long a simulated Astria tune trains'),
+  SANDBOX_PAYMENT_PROVIDER: z
+    .enum(['sumit', 'stripe'])
+    .default('sumit')
+    .describe('whose simulated payment links the bot sends'),
   SANDBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   DATABASE_URL: z
     .string()

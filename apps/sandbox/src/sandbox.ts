@@ -15,7 +15,14 @@ import { type SandboxConfig, sandboxConfigSchema } from './config.js';
 import { buildPageServer } from './page-server.js';
 import { resolvePorts } from './ports.js';
 import { createSampleInspector, readSample } from './samples.js';
-import { buildServiceEnv, loadServiceApp, SANDBOX_SECRETS, type SandboxUrls, SERVICE_SPECS } from './services.js';
+import {
+  buildServiceEnv,
+  loadServiceApp,
+  SANDBOX_PRICES,
+  SANDBOX_SECRETS,
+  type SandboxUrls,
+  SERVICE_SPECS,
+} from './services.js';
 import {
   type AstriaSimulatorHandle,
   loadAstriaSimulator,
@@ -187,6 +194,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       } else notes.push(`Astria simulator unavailable: ${loaded.why}`);
     }
     let paymentLinks: { lite: string; standard: string; premium: string } | undefined;
+    let stripeTierMapping: string | undefined;
     if (!config.LITE_TIER_PAYMENT_LINK) {
       const loaded = await loadPaymentSimulator();
       if (loaded.ok) {
@@ -196,14 +204,14 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
           sumitWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.sumit(s.sumitWebhookToken)}`,
           stripeWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.stripe}`,
           stripeWebhookSecret: s.stripeWebhookSecret,
+          prices: SANDBOX_PRICES,
         });
         const sim = payments;
         closers.push(() => sim.close());
-        paymentLinks = {
-          lite: sim.sumitPaymentLink('lite'),
-          standard: sim.sumitPaymentLink('standard'),
-          premium: sim.sumitPaymentLink('premium'),
-        };
+        const link = (tier: 'lite' | 'standard' | 'premium') =>
+          config.SANDBOX_PAYMENT_PROVIDER === 'stripe' ? sim.stripePaymentLink(tier) : sim.sumitPaymentLink(tier);
+        paymentLinks = { lite: link('lite'), standard: link('standard'), premium: link('premium') };
+        stripeTierMapping = sim.stripeTierMapping();
       } else {
         notes.push(`payment simulator unavailable: ${loaded.why}`);
         const placeholder = `${at(ports.page)}/pay-unavailable`;
@@ -251,6 +259,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       databaseUrl,
       logLevel,
       paymentLinks,
+      stripeTierMapping,
       userEnv: withoutSandboxOnly(userEnv),
     });
     const services: ComposedService[] = [];

@@ -105,12 +105,17 @@ export const SANDBOX_SECRETS: SandboxSecrets = {
   stripeWebhookSecret: 'whsec_sandbox_stripe_webhook_secret',
 };
 
+/** Tier prices, the same on the bot's menus and on the simulated payment pages. */
+export const SANDBOX_PRICES = { lite: 49, standard: 89, premium: 129 };
+
 export interface ServiceEnvInput {
   urls: SandboxUrls;
   dataDir: string;
   databaseUrl?: string | undefined;
   logLevel: string;
   paymentLinks?: { lite: string; standard: string; premium: string } | undefined;
+  /** STRIPE_TIER_BY_ID matching the simulated Stripe payment links. */
+  stripeTierMapping?: string | undefined;
   /** Variables from the environment: they win over the sandbox defaults, except those the sandbox controls. */
   userEnv: Env;
 }
@@ -136,9 +141,9 @@ export function buildServiceEnv(input: ServiceEnvInput): Env {
     WHATSAPP_VERIFY_TOKEN: s.whatsappVerifyToken,
     ASTRIA_API_KEY: s.astriaApiKey,
     PACKS_CACHE_TTL_SECONDS: '60',
-    LITE_TIER_PRICE: '39',
-    STANDARD_TIER_PRICE: '59',
-    PREMIUM_TIER_PRICE: '89',
+    LITE_TIER_PRICE: String(SANDBOX_PRICES.lite),
+    STANDARD_TIER_PRICE: String(SANDBOX_PRICES.standard),
+    PREMIUM_TIER_PRICE: String(SANDBOX_PRICES.premium),
     MIN_TRAINING_PHOTOS: '4',
     SUPPORT_CONTACT: 'support@example.com',
     EXAMPLE_IMAGE_URLS: `${urls.page}/assets/examples/example-1.jpg,${urls.page}/assets/examples/example-2.jpg`,
@@ -177,6 +182,7 @@ export function buildServiceEnv(input: ServiceEnvInput): Env {
     Object.assign(controlled, {
       SUMIT_WEBHOOK_TOKEN: s.sumitWebhookToken,
       STRIPE_WEBHOOK_SECRET: s.stripeWebhookSecret,
+      ...(input.stripeTierMapping ? { STRIPE_TIER_BY_ID: input.stripeTierMapping } : {}),
     });
   }
   const env: Env = { ...defaults };

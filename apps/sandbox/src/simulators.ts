@@ -31,12 +31,28 @@ export interface AstriaSimulatorHandle {
   [key: string]: unknown;
 }
 
+export type SimTier = 'lite' | 'standard' | 'premium';
+
+export interface SimPayment {
+  provider: 'sumit' | 'stripe';
+  tier: SimTier;
+  userId: string;
+  paymentId: string;
+  webhookStatus: number;
+  deliveries: number;
+  [key: string]: unknown;
+}
+
 export interface PaymentSimulatorHandle {
   url: string;
-  sumitPaymentLink(tier: string): string;
-  stripePaymentLink(tier: string): string;
+  sumitPaymentLink(tier: SimTier): string;
+  stripePaymentLink(tier: SimTier): string;
+  /** STRIPE_TIER_BY_ID for the payment service. */
+  stripeTierMapping(): string;
+  readonly payments: readonly SimPayment[];
+  pay(input: { provider: 'sumit' | 'stripe'; tier: SimTier; userId: string; name: string }): Promise<SimPayment>;
+  resend(payment: SimPayment): Promise<SimPayment>;
   close(): Promise<void>;
-  [key: string]: unknown;
 }
 
 type Loaded<T> = { ok: true; start: (options: Record<string, unknown>) => Promise<T> } | { ok: false; why: string };

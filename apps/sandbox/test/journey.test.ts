@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../src/chat.js';
 import type { Sandbox } from '../src/sandbox.js';
-import { SANDBOX_SECRETS } from '../src/services.js';
 import {
   botMessages,
   choiceIds,
@@ -38,7 +37,7 @@ describe('the sandbox journey', () => {
       'message-service',
       'payment-service',
     ]);
-    expect(sandbox.simulated).toMatchObject({ whatsapp: true, astria: true });
+    expect(sandbox.simulated).toEqual({ whatsapp: true, astria: true, payments: true });
   });
 
   it('answers /health/ready on every service and serves the page', async () => {
@@ -102,25 +101,24 @@ describe('the sandbox journey', () => {
     const link = await bot('the payment link', (m) => m.kind === 'cta');
     expect(link.cta?.url).toContain(phone);
 
-    // SUMIT's webhook, as SUMIT posts it, for the lite tier.
+    // Pay on the simulated SUMIT page the link opens: its Pay button sends SUMIT's real webhook.
     seen = botMessages(sandbox, phone).length;
-    const paid = await fetch(
-      `${sandbox.urls.services['payment-service']}/payment-received?token=${SANDBOX_SECRETS.sumitWebhookToken}`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          EntityID: 900001,
-          Properties: {
-            'Property_M-3': [{ ID: 1, Name: 'Lite' }],
-            'Property_M-5': [phone],
-            'Property_M-10': ['Dana Levi'],
-            'Property_M-12': [39.0],
-          },
-        }),
-      },
-    );
-    expect(paid.status).toBe(200);
+    const payPage = await fetch(link.cta?.url as string);
+    expect(payPage.status).toBe(200);
+    expect(await payPage.text()).toContain(phone);
+    const linkUrl = new URL(link.cta?.url as string);
+    const receipt = await fetch(new URL(linkUrl.pathname, linkUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        tier: linkUrl.searchParams.get('tier') ?? '',
+        phone: linkUrl.searchParams.get('phone') ?? '',
+        name: 'Dana Levi',
+      }),
+    });
+    expect(await receipt.text()).toContain('Payment received');
+    const payment = sandbox.payments?.payments.at(-1);
+    expect(payment).toMatchObject({ provider: 'sumit', tier: 'lite', webhookStatus: 200 });
 
     // Thanks → training → the portraits, in order, once each → rating list.
     const rating = await bot('the rating list', hasChoice('rate:2'), seen, 20_000);
@@ -132,12 +130,19 @@ describe('the sandbox journey', () => {
     const firstImage = afterPayment.indexOf(images[0] as ChatMessage);
     expect(afterPayment.slice(0, firstImage).some((m) => m.kind === 'text')).toBe(true);
 
+    // SUMIT sends the same webhook again: the payment was applied once, nothing is repeated.
+    const thanks = botMessages(sandbox, phone).filter((m) => m.text?.includes('Dana')).length;
+    const resent = await sandbox.payments?.resend(payment as NonNullable<typeof payment>);
+    expect(resent?.webhookStatus).toBe(200);
+
     seen = botMessages(sandbox, phone).length;
     await user.listReply(phone, 'rate:2', '★★');
     await bot('the question about what to improve', (m) => m.kind === 'text', seen);
     seen = botMessages(sandbox, phone).length;
     await user.text(phone, 'The lighting looks too orange');
     await bot('thanks for the feedback', (m) => m.kind === 'text', seen);
+    expect(botMessages(sandbox, phone).filter((m) => m.text?.includes('Dana')).length).toBe(thanks);
+    expect(botMessages(sandbox, phone).filter(hasChoice('rate:2'))).toHaveLength(1);
 
     // The live timeline saw the events flow between the services.
     const types = new Set(sandbox.timeline.recent().map((e) => e.type));

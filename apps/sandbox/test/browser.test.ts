@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSandbox, type TestSandbox } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+
+/** Opens the page in Debian's Chromium and chats from the first text to the payment link and back. */
+describe('the chat page in a browser', () => {
+  let harness: TestSandbox;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`);
+    harness = await startTestSandbox();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(20_000);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  /** The last message bubble offering a choice id (buttons) or a list. */
+  const chooseButton = (id: string) => page.locator(`.message button[data-id="${id}"]`).last().click();
+  async function chooseFromList(id: string) {
+    await page.locator(`.message.kind-list[data-choices~="${id}"] .choices button`).last().click();
+    await page.locator(`#list-dialog input[value="${id}"]`).check();
+    await page.locator('#list-send').click();
+  }
+
+  it('chats to the payment link and back to delivered portraits', { timeout: 120_000 }, async () => {
+    const { sandbox } = harness;
+    const phone = '15551110004';
+    await page.goto(sandbox.urls.page);
+    await expect.poll(() => page.getAttribute('body', 'data-connected')).toBe('true');
+
+    // Create the user with the form, then type like a WhatsApp user (Enter sends).
+    await page.getByLabel('Phone number').fill(phone);
+    await page.getByLabel('Name', { exact: true }).fill('Alex');
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('hello');
+    await page.keyboard.press('Enter');
+
+    await page.locator('.message[data-choices~="menu:begin"]').waitFor();
+    await chooseFromList('menu:begin');
+    await page.locator('.message[data-choices~="photos:ready"]').waitFor();
+    await chooseButton('photos:ready');
+    await page.locator('.message.out.kind-text').last().waitFor();
+
+    for (const sample of ['selfie-1.jpg', 'sunglasses.jpg', 'selfie-2.jpg', 'selfie-3.jpg', 'selfie-4.jpg']) {
+      await page.locator('#open-samples').click();
+      await page.locator(`button[data-sample="${sample}"]`).click();
+    }
+    await page.locator('.message.in.kind-image .reactions', { hasText: '❌' }).waitFor();
+    await expect.poll(() => page.locator('.message.in.kind-image .reactions').count()).toBe(5);
+    await page.locator('.message[data-choices~="photos:done"]').waitFor();
+    await chooseFromList('photos:done');
+    await page.locator('.message[data-choices~="tier:lite"]').waitFor();
+    await chooseFromList('tier:lite');
+    const packButton = page.locator('.message button[data-id^="pack:"]').first();
+    await packButton.waitFor();
+    const packId = (await packButton.getAttribute('data-id'))?.slice('pack:'.length);
+    await packButton.click();
+    await chooseButton(`agree:${packId}`);
+
+    // The payment link opens in a new tab, with the user's number in it.
+    const cta = page.locator('.message.kind-cta a.cta').last();
+    await cta.waitFor();
+    expect(await cta.getAttribute('href')).toContain(phone);
+    const [payment] = await Promise.all([page.waitForEvent('popup'), cta.click()]);
+    await payment.waitForLoadState();
+    expect(await payment.getByLabel('Phone').inputValue()).toBe(phone);
+    await payment.getByRole('button', { name: /^Pay/ }).click();
+    await payment.getByRole('heading', { name: 'Payment received' }).waitFor();
+    await payment.close();
+
+    // Back in the chat: thanks, the portraits and the rating list.
+    await expect
+      .poll(() => page.locator('.message.out.kind-image img').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await page.locator('.message.kind-list[data-choices~="rate:2"]').waitFor();
+    await expect.poll(() => page.locator('#timeline li.delivered').count()).toBeGreaterThan(10);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}sandbox-desktop.png` });
+    if (process.env.UPDATE_README_SCREENSHOT) {
+      await page.screenshot({ path: fileURLToPath(new URL('../../../docs/images/sandbox.png', import.meta.url)) });
+    }
+
+    // Phone width: the chat alone, panels behind buttons.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(page.locator('#timeline-panel').isVisible()).resolves.toBe(false);
+    await page.getByRole('button', { name: 'Event timeline' }).click();
+    await expect(page.locator('#timeline-panel').isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Event timeline' }).click();
+    await page.screenshot({ path: `${ARTIFACTS}sandbox-phone.png` });
+  });
+});
