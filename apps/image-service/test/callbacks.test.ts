@@ -165,4 +165,12 @@ describe('Astria callbacks', () => {
     const mine = h.astria.callbacks.filter((c) => c.url.includes('request=req-http'));
     expect(mine.map((c) => c.status)).toEqual([200, 200]);
   });
+
+  it('counts callbacks by route and outcome', async () => {
+    const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/image_callbacks_total\{route="pack-tune-received",outcome="unauthorized"[^}]*\} [1-9]/);
+    expect(body).toMatch(/image_callbacks_total\{route="pack-tune-received",outcome="published"[^}]*\} [1-9]/);
+    expect(body).toMatch(/image_callbacks_total\{route="pack-tune-received",outcome="malformed"[^}]*\} [1-9]/);
+    expect(body).toMatch(/image_callbacks_total\{route="tune-trained",outcome="trained"[^}]*\} [1-9]/);
+  });
 });

@@ -112,4 +112,13 @@ describe('photo intake', () => {
     expect(events.at(-1)?.data).toMatchObject({ messageId: 'wamid.astria-down', status: 'accepted' });
     expect(await count(h.database, 'imaging.photos', "message_id = 'wamid.astria-down'")).toBe(1);
   });
+
+  it('counts photos by outcome and reason, and times download and inspect', async () => {
+    const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/image_photos_total\{outcome="accepted",reason=""[^}]*\} 2/);
+    expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="sunglasses"[^}]*\} 1/);
+    expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="media_expired"[^}]*\} 2/);
+    expect(body).toMatch(/image_photo_download_seconds_count\{[^}]*\} \d+/);
+    expect(body).toMatch(/image_photo_inspect_seconds_count\{[^}]*\} \d+/);
+  });
 });

@@ -131,4 +131,14 @@ describe('training', () => {
     const failed = (await h.published('training_failed')).find((e) => e.data.requestId === 'req-nophotos');
     expect(failed?.data.reason).toBe('photos_missing');
   });
+
+  it('counts tunes created and failed, retries, and the time to images', async () => {
+    const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/image_tunes_created_total\{kind="new"[^}]*\} [1-9]/);
+    expect(body).toMatch(/image_tunes_created_total\{kind="existing"[^}]*\} 1/);
+    expect(body).toMatch(/image_tunes_failed_total\{reason="astria_rejected"[^}]*\} 1/);
+    expect(body).toMatch(/image_tunes_failed_total\{reason="astria_unavailable"[^}]*\} 1/);
+    expect(body).toMatch(/image_astria_retries_total\{[^}]*\} [1-9]/);
+    expect(body).toMatch(/image_training_to_images_seconds_count\{[^}]*\} [1-9]/);
+  });
 });
