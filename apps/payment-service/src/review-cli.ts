@@ -1,0 +1,84 @@
+import type { Database } from '@astria/db';
+import { createOutbox } from '@astria/events';
+import { applyReviewedPayment, listNeedsReview, listRejections } from './review.js';
+import { parseTier } from './tiers.js';
+import { normalizeUserId } from './user-id.js';
+
+export const USAGE = `Usage:
+  pnpm --filter @astria/payment-service payments review                 payments that need review, and 422 payloads kept
+  pnpm --filter @astria/payment-service payments apply <id> [--tier <lite|standard|premium>] [--user <phone>]
+                                          apply a needs_review payment (publishes payment_received once)
+
+Reads DATABASE_URL (or PGLITE_DATA_DIR when unset: stop the sandbox first) and DEFAULT_COUNTRY_CODE.`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+/** The CLI without process concerns (tested directly). Returns the exit code. */
+export async function runPaymentsCli(
+  argv: string[],
+  database: Database,
+  io: CliIo,
+  defaultCountryCode = '972',
+): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === 'review') {
+    const items = await listNeedsReview(database);
+    io.out(items.length === 0 ? 'No payments need review.' : `${items.length} payment(s) need review:`);
+    for (const p of items) {
+      io.out(
+        `${p.id}  ${p.receivedAt.toISOString()}  ${p.provider} ${p.providerPaymentId}  ${p.reason ?? ''}  ` +
+          `user=${p.userId ?? '-'} tier=${p.tier ?? '-'} ${p.amount ?? '-'} ${p.currency ?? ''} name=${p.name ?? '-'}`,
+      );
+    }
+    const rejections = await listRejections(database);
+    if (rejections.length > 0) {
+      io.out(`${rejections.length} webhook(s) answered 422 (payload kept):`);
+      for (const r of rejections) {
+        io.out(
+          `${r.id}  ${r.receivedAt.toISOString()}  ${r.provider}  ${r.reason}  ${JSON.stringify(r.rawPayload).slice(0, 200)}`,
+        );
+      }
+    }
+    return 0;
+  }
+  if (command === 'apply' && args[0] && !args[0].startsWith('--')) {
+    const tierText = option(args, '--tier');
+    const userText = option(args, '--user');
+    const tier = tierText === undefined ? undefined : parseTier(tierText);
+    if (tier === null) {
+      io.err(`--tier must be lite, standard or premium (got "${tierText}")`);
+      return 2;
+    }
+    const userId = userText === undefined ? undefined : normalizeUserId(userText, { defaultCountryCode });
+    if (userId === null) {
+      io.err(`--user is not a phone number (got "${userText}")`);
+      return 2;
+    }
+    const result = await applyReviewedPayment(database, createOutbox('payment-service'), args[0], {
+      ...(tier ? { tier } : {}),
+      ...(userId ? { userId } : {}),
+    });
+    if (!result.ok) {
+      const why = {
+        not_found: 'no such payment',
+        not_in_review: 'the payment is not waiting for review (already applied?)',
+        missing_user: 'the payment has no user: pass --user <phone>',
+        missing_tier: 'the payment has no tier: pass --tier <lite|standard|premium>',
+      }[result.reason];
+      io.err(`Not applied: ${why}.`);
+      return 1;
+    }
+    io.out(`Applied ${args[0]}: payment_received ${result.eventId} (tier ${result.tier}).`);
+    return 0;
+  }
+  io.err(USAGE);
+  return 2;
+}
