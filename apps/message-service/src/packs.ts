@@ -54,7 +54,7 @@ function toPack(raw: unknown): Pack | null {
 export class PacksClient {
   private cached: { packs: Pack[]; at: number } | null = null;
   private inflight: Promise<Pack[]> | null = null;
-  private failedAt = 0;
+  private failedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
 
   constructor(private readonly options: PacksClientOptions) {

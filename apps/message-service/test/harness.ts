@@ -47,9 +47,18 @@ export interface Harness {
 }
 
 /** The app on a fresh database, a memory transport and a WhatsApp simulator (events not started). */
-export async function createHarness(overrides: Record<string, string> = {}, database?: TestDatabase): Promise<Harness> {
+export async function createHarness(
+  overrides: Record<string, string> = {},
+  database?: TestDatabase,
+  simOptions: { autoStatuses?: boolean } = {},
+): Promise<Harness> {
   const db = database ?? (await createTestDatabase());
-  const sim = await startWhatsAppSimulator({ phoneNumberId: NUMBER_ID, accessToken: API_KEY, appSecret: APP_SECRET });
+  const sim = await startWhatsAppSimulator({
+    phoneNumberId: NUMBER_ID,
+    accessToken: API_KEY,
+    appSecret: APP_SECRET,
+    ...simOptions,
+  });
   const config = testConfig({ WHATSAPP_API_URL: sim.url, ...overrides });
   const transport = new MemoryTransport({ retry: { baseMs: 20, maxMs: 200 } });
   const registry = new Registry();
