@@ -54,5 +54,39 @@ sed 's/^/   /' "$WORK/main.log" | head -20
 step "migrate CLI resolves its migrations from the deployed folder (PGlite in a scratch dir)"
 (cd "$OUT" && env -i PATH="$PATH" PGLITE_DATA_DIR="$WORK/pglite" node node_modules/@astria/db/dist/cli.js)
 
+step "node dist/main.js with a valid configuration serves /health/live (the image's HEALTHCHECK) and stops on SIGTERM"
+cp "$ROOT/infra/docker/healthcheck.mjs" "$OUT/healthcheck.mjs"
+PORT="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+# Every service's required settings (each schema ignores the others'); PGlite and the memory transport.
+(cd "$OUT" && exec env -i PATH="$PATH" NODE_ENV=production SERVICE_NAME="$SERVICE" HOST=127.0.0.1 PORT="$PORT" \
+  PGLITE_DATA_DIR="$WORK/pglite" RUN_MIGRATIONS=true EVENT_TRANSPORT=memory LOG_LEVEL=warn \
+  WHATSAPP_API_URL=http://127.0.0.1:9/v23.0 WHATSAPP_NUMBER_ID=1 WHATSAPP_API_KEY=k WHATSAPP_APP_SECRET=s \
+  WHATSAPP_VERIFY_TOKEN=v ASTRIA_API_URL=http://127.0.0.1:9 ASTRIA_API_KEY=k LITE_TIER_PRICE=1 STANDARD_TIER_PRICE=2 \
+  PREMIUM_TIER_PRICE=3 LITE_TIER_PAYMENT_LINK=https://pay.example.com/l STANDARD_TIER_PAYMENT_LINK=https://pay.example.com/s \
+  PREMIUM_TIER_PAYMENT_LINK=https://pay.example.com/p SUPPORT_CONTACT=support@example.com \
+  PUBLIC_BASE_URL=http://127.0.0.1:9 CALLBACK_SIGNING_SECRET=0123456789abcdef0123456789abcdef UPDATE_IMAGES_TOKEN=t \
+  BLOB_LOCAL_DIR="$WORK/blobs" SUMIT_WEBHOOK_TOKEN=t STRIPE_WEBHOOK_SECRET=whsec_x SCHEDULER_ENABLED=false \
+  node dist/main.js) >"$WORK/serve.log" 2>&1 &
+pid=$!
+healthy=""
+for _ in $(seq 1 60); do
+  if (cd "$OUT" && SERVICE_NAME="$SERVICE" PORT="$PORT" node healthcheck.mjs); then healthy=yes; break; fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.5
+done
+if [ -z "$healthy" ]; then
+  kill "$pid" 2>/dev/null || true
+  sed 's/^/   /' "$WORK/serve.log" | tail -30
+  echo "the deployed service never answered /health/live" >&2; exit 1
+fi
+echo "   /health/live answered on port $PORT; ready: $(node -e "fetch('http://127.0.0.1:$PORT/health/ready').then(r=>console.log(r.status))")"
+kill -TERM "$pid"
+set +e
+wait "$pid"
+code=$?
+set -e
+echo "   exit after SIGTERM: $code"
+[ "$code" = 0 ] || { sed 's/^/   /' "$WORK/serve.log" | tail -30; echo "unclean shutdown" >&2; exit 1; }
+
 echo
 echo "OK: $SERVICE builds and deploys as the Dockerfile does"
