@@ -52,6 +52,8 @@ describe('WhatsApp simulator', () => {
   });
 
   it('answers mark-as-read with success and rejects bad tokens and numbers like Graph', async () => {
+    const reads: string[] = [];
+    const off = sim.onMarkRead((r) => reads.push(r.messageId));
     const read = await send({
       messaging_product: 'whatsapp',
       status: 'read',
@@ -59,6 +61,8 @@ describe('WhatsApp simulator', () => {
       typing_indicator: { type: 'text' },
     });
     expect(await read.json()).toEqual({ success: true });
+    expect(reads).toEqual(['wamid.x']);
+    off();
     const bad = await send({ messaging_product: 'whatsapp', to: '1', type: 'text', text: { body: 'x' } }, 'wrong');
     expect(bad.status).toBe(401);
     expect(((await bad.json()) as { error: { code: number } }).error.code).toBe(190);

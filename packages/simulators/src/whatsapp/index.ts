@@ -69,6 +69,8 @@ export interface WhatsAppSimulator {
   readonly url: string;
   readonly sent: SentMessage[];
   onSent(listener: (message: SentMessage) => void): () => void;
+  /** Told of every mark-as-read (+ typing indicator) request: the inbound message id it refers to. */
+  onMarkRead(listener: (read: { messageId: string; typing: boolean; at: Date }) => void): () => void;
   failNext(count: number, error: GraphErrorSpec): void;
   failFor(to: string, error: GraphErrorSpec | null): void;
   addMedia(bytes: Buffer, mimeType: string): { mediaId: string };
@@ -136,6 +138,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   let webhookUrl = options.webhookUrl;
   const sent: SentMessage[] = [];
   const listeners = new Set<(message: SentMessage) => void>();
+  const readListeners = new Set<(read: { messageId: string; typing: boolean; at: Date }) => void>();
   const failures: GraphErrorSpec[] = [];
   const failuresFor = new Map<string, GraphErrorSpec>();
   const media = new Map<string, StoredMedia>();
@@ -169,6 +172,14 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
       if (body.status === 'read') {
         if (typeof body.message_id !== 'string')
           return graphError(reply, { status: 400, code: 100, message: 'message_id required' });
+        const read = { messageId: body.message_id, typing: body.typing_indicator !== undefined, at: new Date() };
+        for (const listener of readListeners) {
+          try {
+            listener(read);
+          } catch {
+            // a listener's failure is its own
+          }
+        }
         return { success: true };
       }
       const to = typeof body.to === 'string' ? body.to : '';
@@ -330,6 +341,10 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     onSent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onMarkRead(listener) {
+      readListeners.add(listener);
+      return () => readListeners.delete(listener);
     },
     failNext(count, error) {
       for (let i = 0; i < count; i++) failures.push(error);
