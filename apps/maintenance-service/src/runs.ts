@@ -1,14 +1,22 @@
 import { type Database, maintenance, queryRows } from '@astria/db';
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 
 export type MaintenanceCommand = 'cleanup' | 'reconcile';
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 
 /** The run history (maintenance.runs): one row per run, written at its start and its end. */
 export function createRunHistory(database: Database) {
   const runs = maintenance.maintenanceRuns;
   return {
+    /**
+     * Records a run's start. Called under the command's lock, so a `running` row of the same command
+     * left behind is a run whose process died: it is marked `abandoned`.
+     */
     async start(command: MaintenanceCommand, dryRun: boolean, startedAt: Date): Promise<number> {
+      await database.db
+        .update(runs)
+        .set({ status: 'abandoned', finishedAt: startedAt })
+        .where(and(eq(runs.command, command), eq(runs.status, 'running')));
       const [row] = await database.db
         .insert(runs)
         .values({ command, dryRun, status: 'running', startedAt })
@@ -16,7 +24,7 @@ export function createRunHistory(database: Database) {
       if (!row) throw new Error('run history insert returned nothing');
       return row.id;
     },
-    async finish(id: number, status: Exclude<RunStatus, 'running'>, summary: unknown): Promise<void> {
+    async finish(id: number, status: 'succeeded' | 'failed', summary: unknown): Promise<void> {
       await database.db.update(runs).set({ status, finishedAt: new Date(), summary }).where(eq(runs.id, id));
     },
     /** When each command last succeeded for real (dry runs excluded), in epoch seconds. */

@@ -1,5 +1,6 @@
 import { createDatabase } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/jobs.js';
 import { LOCK_KEYS, withAdvisoryLock } from '../src/lock.js';
@@ -98,5 +99,19 @@ describe('advisory lock', () => {
       await release();
     }
     expect((await runCommand(deps, 'reconcile', { dryRun: false })).status).toBe('succeeded');
+  });
+
+  it('a run whose process died is marked abandoned by the next run of that command', async () => {
+    await database.db.execute(
+      sql`insert into maintenance.runs (command, status, started_at) values ('reconcile', 'running', now() - interval '2 hours')`,
+    );
+    const summary = await runCommand(
+      { database, config: testConfig(), imageMaintenance: recordingImageMaintenance().provider, logger: silentLogger },
+      'reconcile',
+      { dryRun: true },
+    );
+    expect(summary.status).toBe('succeeded');
+    expect(await count(database, 'maintenance.runs', `command = 'reconcile' and status = 'running'`)).toBe(0);
+    expect(await count(database, 'maintenance.runs', `command = 'reconcile' and status = 'abandoned'`)).toBe(1);
   });
 });
