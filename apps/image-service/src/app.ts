@@ -181,7 +181,7 @@ export const imageServiceApp: FastifyPluginAsync<ImageServiceAppOptions> = async
   });
 
   app.addHook('onReady', async () => {
-    if (options.schedulePreviews !== false) previews.schedule(config.PREVIEW_REBUILD_INTERVAL_HOURS);
+    if (options.schedulePreviews !== false) await previews.schedule(config.PREVIEW_REBUILD_INTERVAL_HOURS);
   });
   app.addHook('onClose', async () => {
     await previews.stop();

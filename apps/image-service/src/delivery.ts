@@ -85,9 +85,15 @@ export async function recordPrompts(
       );
       return { outcome: 'failed', reason: 'generation_failed', requestedAt: row.requestedAt } as const;
     }
+    // Images mean the tune trained, even if its own callback never came.
     await tx
       .update(imaging.tunes)
-      .set({ status: 'completed', imagesPublishedAt: sql`now()`, updatedAt: sql`now()` })
+      .set({
+        status: 'completed',
+        imagesPublishedAt: sql`now()`,
+        trainedAt: row.trainedAt ?? sql`now()`,
+        updatedAt: sql`now()`,
+      })
       .where(eq(imaging.tunes.requestId, requestId));
     await ctx.outbox.add(
       tx,
@@ -102,12 +108,19 @@ export async function recordPrompts(
       },
       { key: row.userId, correlationId },
     );
-    return { outcome: 'published', images: images.length, requestedAt: row.requestedAt } as const;
+    return {
+      outcome: 'published',
+      images: images.length,
+      requestedAt: row.requestedAt,
+      photosOf: row.trainedAt ? null : row.userId,
+    } as const;
   });
 
   if (result.outcome === 'published' || result.outcome === 'failed') {
     const seconds = (Date.now() - new Date(result.requestedAt).getTime()) / 1000;
     if (result.outcome === 'published') {
+      // The tune callback was lost: the photos it would have deleted go now.
+      if (result.photosOf) await deleteUserPhotos(ctx, result.photosOf, new Date(result.requestedAt));
       ctx.metrics.trainingToImagesSeconds.observe(seconds);
       if (options.source === 'reconciliation') ctx.metrics.reconciliationRecoveries.inc();
       ctx.log.info({ requestId, images: result.images, source: options.source }, 'images_generated published');

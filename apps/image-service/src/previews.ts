@@ -205,14 +205,16 @@ export async function buildPackPreview(
 /** Rebuilds every pack's previews (one pack or class failing does not stop the others). */
 export async function rebuildAllPreviews(
   ctx: ImageContext,
-  options: { packIds?: number[] } = {},
+  options: { packIds?: number[]; signal?: AbortSignal } = {},
 ): Promise<PreviewResult[]> {
   const packs = options.packIds ? options.packIds.map((id) => ({ id })) : await ctx.astria.listPacks();
   const results: PreviewResult[] = [];
   for (const { id } of packs) {
+    if (options.signal?.aborted) break; // shutting down: the next rebuild starts from scratch
     try {
       const pack = await ctx.astria.getPack(id);
       for (const [subjectClass, prompts] of Object.entries(pack.prompts_per_class ?? {})) {
+        if (options.signal?.aborted) break;
         try {
           results.push(await buildPackPreview(ctx, id, subjectClass, Array.isArray(prompts) ? prompts : []));
         } catch (error) {
@@ -232,6 +234,7 @@ export async function rebuildAllPreviews(
 export class PreviewRebuilder {
   private running: Promise<PreviewResult[]> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
 
   constructor(private readonly ctx: ImageContext) {}
 
@@ -241,7 +244,8 @@ export class PreviewRebuilder {
 
   start(): { started: boolean; done: Promise<PreviewResult[]> } {
     if (this.running) return { started: false, done: this.running };
-    const done = rebuildAllPreviews(this.ctx)
+    if (this.abort.signal.aborted) return { started: false, done: Promise.resolve([]) };
+    const done = rebuildAllPreviews(this.ctx, { signal: this.abort.signal })
       .catch((error: unknown) => {
         this.ctx.log.error({ err: error }, 'preview rebuild failed');
         return [] as PreviewResult[];
@@ -253,14 +257,22 @@ export class PreviewRebuilder {
     return { started: true, done };
   }
 
-  schedule(intervalHours: number): void {
+  /** Every `intervalHours` (0: never); at once when no preview was ever built (a fresh install, the sandbox). */
+  async schedule(intervalHours: number): Promise<void> {
     if (intervalHours <= 0) return;
     this.timer = setInterval(() => this.start(), intervalHours * 3_600_000);
     this.timer.unref();
+    const [existing] = await this.ctx.database.db
+      .select({ packId: imaging.previewVideos.packId })
+      .from(imaging.previewVideos)
+      .limit(1);
+    if (!existing) this.start();
   }
 
+  /** Stops the schedule; a running rebuild finishes its current pack only. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.abort.abort();
     await this.running;
   }
 }

@@ -98,6 +98,7 @@ describe('Astria callbacks', () => {
 
   it('reconciliation recovers a tune whose callbacks never came, through the callback path', async () => {
     const tuneId = await silentTune(h, 'req-lost', '972510000003');
+    expect(await count(h.database, 'imaging.photos', "user_id = '972510000003'")).toBe(1);
     const dry = await maintenance().reconcile({ dryRun: true, graceMinutes: 0 });
     expect(dry.recovered).toBeGreaterThanOrEqual(1);
     expect((await h.published('images_generated')).some((e) => e.data.requestId === 'req-lost')).toBe(false);
@@ -108,6 +109,9 @@ describe('Astria callbacks', () => {
     expect(events).toHaveLength(1);
     expect(events[0]?.data).toMatchObject({ tuneId, userId: '972510000003' });
     expect(await count(h.database, 'imaging.prompts', "request_id = 'req-lost' and source = 'reconciliation'")).toBe(3);
+    // Its tune callback never came either: the images prove it trained, so the photos go now.
+    expect(await count(h.database, 'imaging.photos', "user_id = '972510000003'")).toBe(0);
+    expect(await count(h.database, 'imaging.tunes', "request_id = 'req-lost' and trained_at is not null")).toBe(1);
 
     // A late callback after reconciliation: nothing more.
     const path = callbackUrls('http://x', SIGNING_SECRET, 'req-lost').prompts.replace('http://x', '');

@@ -45,7 +45,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { astria?: Partial<AstriaSimulatorOptions>; env?: Record<string, string> } = {},
+  options: { astria?: Partial<AstriaSimulatorOptions>; env?: Record<string, string>; schedulePreviews?: boolean } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
   const astria = await startAstriaSimulator({ apiKey: ASTRIA_KEY, trainingDelayMs: 150, ...options.astria });
@@ -108,7 +108,7 @@ export async function startHarness(
   app = await createService(
     { service: 'image-service', config, database, transport, events, logger: false, ownsDatabase: false },
     imageServiceApp,
-    { config, schedulePreviews: false },
+    { config, schedulePreviews: options.schedulePreviews ?? false },
   );
   await app.ready();
   await transport.start();

@@ -13,6 +13,7 @@ describe('pack preview videos', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
+      schedulePreviews: true,
       astria: {
         packs: [
           {
@@ -39,6 +40,14 @@ describe('pack preview videos', () => {
     await h.close();
   });
 
+  it('builds the previews at startup when none exist yet', async () => {
+    const event = await waitFor(async () => (await h.published('pack_images_updated'))[0], {
+      what: 'pack_images_updated from the startup build',
+      timeoutMs: 20_000,
+    });
+    expect(event.data).toMatchObject({ packId: 900, subjectClass: 'woman' });
+  });
+
   it('POST /update-images needs its token', async () => {
     expect((await h.app.inject({ method: 'POST', url: '/update-images' })).statusCode).toBe(401);
     const wrong = await h.app.inject({
@@ -56,7 +65,8 @@ describe('pack preview videos', () => {
       headers: { authorization: `Bearer ${UPDATE_TOKEN}` },
     });
     expect(res.statusCode).toBe(202);
-    const event = await waitFor(async () => (await h.published('pack_images_updated'))[0], {
+    expect(res.json()).toEqual({ status: 'started' });
+    const event = await waitFor(async () => (await h.published('pack_images_updated'))[1], {
       what: 'pack_images_updated',
       timeoutMs: 20_000,
     });
@@ -94,9 +104,9 @@ describe('pack preview videos', () => {
     expect(Number(probe.format.duration)).toBeGreaterThanOrEqual(2.9);
     expect(Number(probe.format.duration)).toBeLessThanOrEqual(3.2);
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="near_black"[^}]*\} 1/);
-    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="broken"[^}]*\} 1/);
-    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="download"[^}]*\} 1/);
+    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="near_black"[^}]*\} 2/);
+    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="broken"[^}]*\} 2/);
+    expect(metrics.body).toMatch(/image_preview_failed_images_total\{cause="download"[^}]*\} 2/);
   });
 
   it('serves previews only: no photos, no path tricks', async () => {
