@@ -78,6 +78,7 @@ function selectUser(phone) {
   $('#users-panel').classList.remove('open');
   $('#toggle-users').setAttribute('aria-expanded', 'false');
   renderUsers();
+  stickToBottom = true;
   renderMessages();
   $('#composer-text').focus();
 }
@@ -179,11 +180,16 @@ function choiceIds(message) {
   return [...buttons, ...rows];
 }
 
+// Follow new messages while the user is at the bottom; stop following once they scroll up to read.
+let stickToBottom = true;
+$('#messages').addEventListener('scroll', (event) => {
+  const log = event.currentTarget;
+  stickToBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+});
+
 /** Media that loads after render grows the log: stay at the bottom if the user was there. */
-function keepBottom(event) {
-  const log = $('#messages');
-  if (log.scrollHeight - log.scrollTop - log.clientHeight < event.target.clientHeight + 120)
-    log.scrollTop = log.scrollHeight;
+function keepBottom() {
+  if (stickToBottom) $('#messages').scrollTop = $('#messages').scrollHeight;
 }
 
 function renderMessage(message) {
@@ -246,7 +252,6 @@ const rendered = new Map(); // id → { signature, element }: only changed messa
 
 function renderMessages() {
   const log = $('#messages');
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   const items = conversation();
   const elements = items.map((message) => {
     const quoted = message.contextId ? state.messages.get(message.contextId) : undefined;
@@ -266,7 +271,7 @@ function renderMessages() {
     if (log.children[i] !== element) log.insertBefore(element, log.children[i] || null);
   });
   while (log.children.length > elements.length) log.lastChild.remove();
-  if (atBottom || items.length < 3) log.scrollTop = log.scrollHeight;
+  if (stickToBottom || items.length < 3) log.scrollTop = log.scrollHeight;
   markRead(items);
 }
 
@@ -292,6 +297,7 @@ function requireUser() {
 
 async function send(path, body) {
   if (!requireUser()) return;
+  stickToBottom = true;
   try {
     const message = await api(`/api/users/${state.current}/${path}`, { method: 'POST', body });
     upsert(message);
@@ -430,7 +436,7 @@ function renderTimelineEntry(entry) {
       : `key ${shortKey(entry.key)} · ${outcome} · ${ms(entry.latencyMs)} end-to-end · handler ${ms(entry.handlerMs)}${retries}`;
   return h(
     'li',
-    { class: `${entry.kind} ${outcome}`, title: entry.error || entry.eventId },
+    { class: `${entry.kind} ${outcome}`, title: entry.error || entry.eventId, 'data-type': entry.type },
     h('span', { class: 'type' }, entry.type),
     h('span', { class: 'flow' }, flow),
     h('span', { class: 'detail' }, detail),
@@ -531,6 +537,10 @@ async function load() {
   else state.current = null;
   connect();
 }
+
+$('#hide-sends').addEventListener('change', (event) => {
+  $('#timeline').classList.toggle('hide-sends', event.target.checked);
+});
 
 for (const [button, panel] of [
   ['#toggle-users', '#users-panel'],

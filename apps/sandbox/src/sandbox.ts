@@ -159,7 +159,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     let astria: AstriaSimulatorHandle | undefined;
     let payments: PaymentSimulatorHandle | undefined;
     const notes: string[] = [];
-    if (!config.WHATSAPP_API_URL) {
+    const real = realApis(userEnv, notes);
+    if (!real.whatsapp) {
       const loaded = await loadWhatsAppSimulator();
       if (loaded.ok) {
         whatsapp = await loaded.start({
@@ -174,7 +175,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         closers.push(() => sim.close());
       } else notes.push(`WhatsApp simulator unavailable: ${loaded.why}`);
     }
-    if (!config.ASTRIA_API_URL) {
+    if (!real.astria) {
       const loaded = await loadAstriaSimulator();
       if (loaded.ok) {
         const inspectSample = await createSampleInspector();
@@ -195,7 +196,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     }
     let paymentLinks: { lite: string; standard: string; premium: string } | undefined;
     let stripeTierMapping: string | undefined;
-    if (!config.LITE_TIER_PAYMENT_LINK) {
+    if (!real.payments) {
       const loaded = await loadPaymentSimulator();
       if (loaded.ok) {
         payments = await loaded.start({
@@ -359,20 +360,34 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       close: closeAll,
     };
     if (print)
-      for (const line of summary(
-        sandbox,
-        database.driver,
-        dataDir,
-        inMemory,
-        Boolean(config.LITE_TIER_PAYMENT_LINK),
-        notes,
-      ))
-        print(line);
+      for (const line of summary(sandbox, database.driver, dataDir, inMemory, real.payments, notes)) print(line);
     return sandbox;
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+const isPlaceholder = (value: string | undefined) => !value?.trim() || /^change-?me/i.test(value.trim());
+
+/**
+ * An external API is used for real when its URL is set together with a real-looking credential; a
+ * URL alone (e.g. copied from .env.example with placeholder keys) keeps the simulator, with a note.
+ */
+export function realApis(env: Env, notes: string[] = []): { whatsapp: boolean; astria: boolean; payments: boolean } {
+  const decide = (name: string, url: string | undefined, credential: string, value: string | undefined) => {
+    if (!url?.trim()) return false;
+    if (!isPlaceholder(value)) return true;
+    notes.push(
+      `${name} is set but ${credential} is not (or is a placeholder): using the ${name.split('_')[0]?.toLowerCase()} simulator`,
+    );
+    return false;
+  };
+  return {
+    whatsapp: decide('WHATSAPP_API_URL', env.WHATSAPP_API_URL, 'WHATSAPP_API_KEY', env.WHATSAPP_API_KEY),
+    astria: decide('ASTRIA_API_URL', env.ASTRIA_API_URL, 'ASTRIA_API_KEY', env.ASTRIA_API_KEY),
+    payments: Boolean(env.LITE_TIER_PAYMENT_LINK?.trim()),
+  };
 }
 
 /** Sandbox-only variables are not passed to the services (their URL settings mean "real API"). */

@@ -170,7 +170,14 @@ export function buildServiceEnv(input: ServiceEnvInput): Env {
       WHATSAPP_VERIFY_TOKEN: s.whatsappVerifyToken,
     });
   }
-  if (urls.astria) Object.assign(controlled, { ASTRIA_API_URL: urls.astria, ASTRIA_API_KEY: s.astriaApiKey });
+  if (urls.astria) {
+    Object.assign(controlled, {
+      ASTRIA_API_URL: urls.astria,
+      ASTRIA_API_KEY: s.astriaApiKey,
+      // The simulator calls back to the image service on the port the sandbox gave it.
+      PUBLIC_BASE_URL: urls.services['image-service'],
+    });
+  }
   if (input.paymentLinks) {
     Object.assign(controlled, {
       LITE_TIER_PAYMENT_LINK: input.paymentLinks.lite,

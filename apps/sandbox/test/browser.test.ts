@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Polls the page (the bot answers asynchronously; the machine may be busy). */
+const POLL = { timeout: 30_000, interval: 100 };
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
 /** Opens the page in Debian's Chromium and chats from the first text to the payment link and back. */
@@ -49,7 +51,7 @@ describe('the chat page in a browser', () => {
     const { sandbox } = harness;
     const phone = '15551110004';
     await page.goto(sandbox.urls.page);
-    await expect.poll(() => page.getAttribute('body', 'data-connected')).toBe('true');
+    await expect.poll(() => page.getAttribute('body', 'data-connected'), POLL).toBe('true');
 
     // Create the user with the form, then type like a WhatsApp user (Enter sends).
     await page.getByLabel('Phone number').fill(phone);
@@ -69,8 +71,13 @@ describe('the chat page in a browser', () => {
       await page.locator(`button[data-sample="${sample}"]`).click();
     }
     await page.locator('.message.in.kind-image .reactions', { hasText: '❌' }).waitFor();
-    await expect.poll(() => page.locator('.message.in.kind-image .reactions').count()).toBe(5);
+    await expect.poll(() => page.locator('.message.in.kind-image .reactions').count(), POLL).toBe(5);
     await page.locator('.message[data-choices~="photos:done"]').waitFor();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}sandbox-photos.png` });
+    if (process.env.UPDATE_README_SCREENSHOT) {
+      await page.screenshot({ path: fileURLToPath(new URL('../../../docs/images/sandbox.png', import.meta.url)) });
+    }
     await chooseFromList('photos:done');
     await page.locator('.message[data-choices~="tier:lite"]').waitFor();
     await chooseFromList('tier:lite');
@@ -87,6 +94,7 @@ describe('the chat page in a browser', () => {
     const [payment] = await Promise.all([page.waitForEvent('popup'), cta.click()]);
     await payment.waitForLoadState();
     expect(await payment.getByLabel('Phone').inputValue()).toBe(phone);
+    await payment.getByLabel('Full name').fill('Alex Cohen');
     await payment.getByRole('button', { name: /^Pay/ }).click();
     await payment.getByRole('heading', { name: 'Payment received' }).waitFor();
     await payment.close();
@@ -96,13 +104,11 @@ describe('the chat page in a browser', () => {
       .poll(() => page.locator('.message.out.kind-image img').count(), { timeout: 30_000 })
       .toBeGreaterThan(0);
     await page.locator('.message.kind-list[data-choices~="rate:2"]').waitFor();
-    await expect.poll(() => page.locator('#timeline li.delivered').count()).toBeGreaterThan(10);
+    await expect.poll(() => page.locator('#timeline li.delivered').count(), POLL).toBeGreaterThan(10);
+    await page.getByLabel('Hide whatsapp_send_requested').check();
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}sandbox-desktop.png` });
-    if (process.env.UPDATE_README_SCREENSHOT) {
-      await page.screenshot({ path: fileURLToPath(new URL('../../../docs/images/sandbox.png', import.meta.url)) });
-    }
 
     // Phone width: the chat alone, panels behind buttons.
     await page.setViewportSize({ width: 390, height: 844 });
