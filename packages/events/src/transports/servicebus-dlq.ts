@@ -80,8 +80,8 @@ export async function listServiceBusDeadLetters(
 
 /**
  * Sends dead letters back to their subscription: each matching message of the subscription's
- * `$deadletterqueue` is re-sent to its topic addressed to that subscription only (the topology's
- * `targetSubscription` rule), then removed from the dead-letter queue. The subscriber's inbox still
+ * `$deadletterqueue` is re-sent to its topic addressed to that subscription only (the
+ * `targetSubscription` property: other subscriptions' consumers skip it), then removed from the dead-letter queue. The subscriber's inbox still
  * guarantees one effect. Returns the dead letters replayed.
  */
 export async function replayServiceBusDeadLetters(

@@ -28,6 +28,7 @@ import {
   envelopeOf,
   groupByTopic,
   isOrderedType,
+  TARGET_SUBSCRIPTION_PROPERTY,
   topicOf,
   toServiceBusMessage,
 } from './servicebus/messages.js';
@@ -56,6 +57,8 @@ export interface ServiceBusTransportOptions {
   sessionIdleMs?: number;
   /** Locks (message and session) are renewed for handlers running up to this long. */
   maxLockRenewalMs?: number;
+  /** Longest wait for the broker to confirm a settlement before the message counts as lost. */
+  settleTimeoutMs?: number;
   /** Batches several events of one publish into one AMQP transfer (createMessageBatch). */
   batching?: boolean;
   /** The SDK's retry and operation timeout (connection, link and management operations). */
@@ -134,6 +137,7 @@ export class ServiceBusTransport implements Transport {
       sessionIdleMs: 1000,
       maxLockRenewalMs: 5 * 60_000,
       batching: true,
+      settleTimeoutMs: 15_000,
       ...options,
     };
     const clientOptions: ServiceBusClientOptions = {
@@ -365,6 +369,17 @@ export class ServiceBusTransport implements Transport {
     settler: Settler,
     message: ServiceBusReceivedMessage,
   ): Promise<ProcessResult> {
+    const target = message.applicationProperties?.[TARGET_SUBSCRIPTION_PROPERTY];
+    if (typeof target === 'string' && target !== subscriber.subscription) {
+      // A replay addressed to another subscription of the topic: not ours, nothing to do.
+      try {
+        await this.settle(settler.completeMessage(message));
+        return 'settled';
+      } catch (settleError) {
+        this.settleFailed(settleError, message);
+        return 'lost';
+      }
+    }
     const raw = envelopeOf(message);
     const attempt = (message.deliveryCount ?? 0) + 1;
     const started = performance.now();
@@ -389,10 +404,12 @@ export class ServiceBusTransport implements Transport {
       if (permanent || attempt >= subscriber.maxDeliveryCount) {
         const reason = permanent ? error.reason : 'max_delivery_count_exceeded';
         try {
-          await settler.deadLetterMessage(message, {
-            deadLetterReason: reason,
-            deadLetterErrorDescription: errorMessage(error).slice(0, 4000),
-          });
+          await this.settle(
+            settler.deadLetterMessage(message, {
+              deadLetterReason: reason,
+              deadLetterErrorDescription: errorMessage(error).slice(0, 4000),
+            }),
+          );
         } catch (settleError) {
           this.settleFailed(settleError, message);
           return 'lost';
@@ -403,7 +420,7 @@ export class ServiceBusTransport implements Transport {
       report({ outcome: 'retry', error: errorMessage(error) });
       await this.pause(redeliveryDelay(attempt, this.options.retry));
       try {
-        await settler.abandonMessage(message);
+        await this.settle(settler.abandonMessage(message));
       } catch (settleError) {
         this.settleFailed(settleError, message);
         return 'lost';
@@ -411,7 +428,7 @@ export class ServiceBusTransport implements Transport {
       return 'abandoned';
     }
     try {
-      await settler.completeMessage(message);
+      await this.settle(settler.completeMessage(message));
     } catch (settleError) {
       // The effect committed with its inbox row: the redelivery is absorbed as a duplicate.
       this.settleFailed(settleError, message);
@@ -420,6 +437,25 @@ export class ServiceBusTransport implements Transport {
     }
     report({ outcome });
     return 'settled';
+  }
+
+  /**
+   * Bounds a settlement: after a connection drop the SDK may wait a full operation timeout for
+   * the broker's answer about a disposition sent on the dead link. Past the bound the message is
+   * treated as lost (the broker delivers it again; the inbox absorbs it).
+   */
+  private settle(operation: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      operation,
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no settlement answer within ${this.options.settleTimeoutMs} ms`)),
+          this.options.settleTimeoutMs,
+        );
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   private settleFailed(error: unknown, message: ServiceBusReceivedMessage): void {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /**
  * The in-memory broker behind the AMQP test peer: topics with duplicate detection, subscriptions
  * (optionally session-enabled) with peek-lock, delivery counts, dead-letter sub-queues, scheduled
- * messages and a `targetSubscription` rule (the topology's replay filter). Pure state: the peer
+ * messages (every subscription takes every message: no rules). Pure state: the peer
  * (server.ts) maps AMQP links onto it.
  */
 
@@ -230,10 +230,7 @@ export class Topic {
       this.seen.set(id, now);
     }
     this.broker.stats.accepted++;
-    const target = message.application_properties?.targetSubscription;
-    for (const [name, queue] of this.subscriptions) {
-      // The subscriptions' rule: `targetSubscription IS NULL OR targetSubscription = '<name>'`.
-      if (typeof target === 'string' && target !== name) continue;
+    for (const queue of this.subscriptions.values()) {
       const sessionId = typeof message.group_id === 'string' ? message.group_id : null;
       queue.enqueue(message, sessionId, availableAt);
     }

@@ -218,7 +218,8 @@ export class AmqpTestPeer {
   /** Cuts every client connection at the socket (a network fault): clients must reconnect. */
   dropConnections(): number {
     const count = this.sockets.size;
-    for (const socket of this.sockets) socket.destroy();
+    // With an error: rhea watches the socket's 'error' and 'end', not a local destroy's 'close'.
+    for (const socket of this.sockets) socket.destroy(new Error('connection dropped by the AMQP test peer'));
     return count;
   }
 

@@ -3,7 +3,10 @@ import { catalog, isEventType, topicName } from '../../catalog.js';
 import type { EventEnvelope } from '../../envelope.js';
 import type { OutgoingEvent } from '../../transport.js';
 
-/** Application property that addresses a replayed event to one subscription (see the topology's rules). */
+/**
+ * Application property that addresses a replayed event to one subscription: the topic still fans it
+ * out (no broker rules needed), and the other subscriptions' consumers complete it untouched.
+ */
 export const TARGET_SUBSCRIPTION_PROPERTY = 'targetSubscription';
 
 /** Whether a topic's subscriptions use sessions (ordered events). Unknown types are not ordered. */

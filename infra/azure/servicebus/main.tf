@@ -1,0 +1,236 @@
+# GENERATED from the event catalog (packages/events/src/catalog.ts) by
+# `pnpm --filter @astria/events topology`. Do not edit: change the catalog and regenerate.
+# A test (packages/events/test/servicebus-topology.test.ts) fails when this file is stale.
+
+variable "namespace_id" {
+  description = "ID of the Service Bus namespace (azurerm_servicebus_namespace) the topology lives in"
+  type        = string
+}
+
+# user_message_received: an inbound WhatsApp message, normalized; photos the conversation accepted are marked trainingPhoto
+resource "azurerm_servicebus_topic" "user_message_received" {
+  name                                    = "events-user_message_received"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "user_message_received__image_service" {
+  name                                 = "image-service"
+  topic_id                             = azurerm_servicebus_topic.user_message_received.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# image_processed: a submitted photo was stored and inspected: accepted, or rejected with a reason
+resource "azurerm_servicebus_topic" "image_processed" {
+  name                                    = "events-image_processed"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "image_processed__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.image_processed.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# payment_received: a verified, de-duplicated payment: provider, payment id, user, tier, amount, name
+resource "azurerm_servicebus_topic" "payment_received" {
+  name                                    = "events-payment_received"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "payment_received__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.payment_received.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# training_requested: paid + photos + pack chosen: make a tune (or prompts on an existing tune)
+resource "azurerm_servicebus_topic" "training_requested" {
+  name                                    = "events-training_requested"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "training_requested__image_service" {
+  name                                 = "image-service"
+  topic_id                             = azurerm_servicebus_topic.training_requested.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# tune_created: Astria accepted the request: tune id, ETA
+resource "azurerm_servicebus_topic" "tune_created" {
+  name                                    = "events-tune_created"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "tune_created__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.tune_created.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# images_generated: Astria delivered the images of a tune's prompts (callback or reconciliation)
+resource "azurerm_servicebus_topic" "images_generated" {
+  name                                    = "events-images_generated"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "images_generated__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.images_generated.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# training_failed: Astria refused or kept failing: the user is told kindly and support is alerted
+resource "azurerm_servicebus_topic" "training_failed" {
+  name                                    = "events-training_failed"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "training_failed__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.training_failed.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# pack_images_updated: pack preview videos were rebuilt: pack id, subject class, URL
+resource "azurerm_servicebus_topic" "pack_images_updated" {
+  name                                    = "events-pack_images_updated"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = false
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "pack_images_updated__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.pack_images_updated.id
+  requires_session                     = false
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# whatsapp_send_requested: one outbound WhatsApp message, ordered per recipient
+resource "azurerm_servicebus_topic" "whatsapp_send_requested" {
+  name                                    = "events-whatsapp_send_requested"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "whatsapp_send_requested__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.whatsapp_send_requested.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+output "topics" {
+  description = "Topic name → resource ID"
+  value = {
+    "events-user_message_received" = azurerm_servicebus_topic.user_message_received.id
+    "events-image_processed" = azurerm_servicebus_topic.image_processed.id
+    "events-payment_received" = azurerm_servicebus_topic.payment_received.id
+    "events-training_requested" = azurerm_servicebus_topic.training_requested.id
+    "events-tune_created" = azurerm_servicebus_topic.tune_created.id
+    "events-images_generated" = azurerm_servicebus_topic.images_generated.id
+    "events-training_failed" = azurerm_servicebus_topic.training_failed.id
+    "events-pack_images_updated" = azurerm_servicebus_topic.pack_images_updated.id
+    "events-whatsapp_send_requested" = azurerm_servicebus_topic.whatsapp_send_requested.id
+  }
+}
+
+output "subscriptions" {
+  description = "topic/subscription → resource ID"
+  value = {
+    "events-user_message_received/image-service" = azurerm_servicebus_subscription.user_message_received__image_service.id
+    "events-image_processed/message-service" = azurerm_servicebus_subscription.image_processed__message_service.id
+    "events-payment_received/message-service" = azurerm_servicebus_subscription.payment_received__message_service.id
+    "events-training_requested/image-service" = azurerm_servicebus_subscription.training_requested__image_service.id
+    "events-tune_created/message-service" = azurerm_servicebus_subscription.tune_created__message_service.id
+    "events-images_generated/message-service" = azurerm_servicebus_subscription.images_generated__message_service.id
+    "events-training_failed/message-service" = azurerm_servicebus_subscription.training_failed__message_service.id
+    "events-pack_images_updated/message-service" = azurerm_servicebus_subscription.pack_images_updated__message_service.id
+    "events-whatsapp_send_requested/message-service" = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
+  }
+}
