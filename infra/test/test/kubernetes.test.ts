@@ -148,6 +148,14 @@ describe.each(Object.entries(DEPLOYMENTS))('Deployment %s', (name, { port, schem
     expect(service.spec.ports[0].targetPort).toBe('http');
   });
 
+  it('is reachable through the network policy that admits the ingress controller', () => {
+    const policy = get('NetworkPolicy', 'allow-ingress-controller-and-metrics');
+    for (const [label, value] of Object.entries(policy.spec.podSelector.matchLabels as Record<string, string>)) {
+      expect(deployment.spec.template.metadata.labels[label], label).toBe(value);
+    }
+    expect(policy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 'http' }]);
+  });
+
   it('probes liveness on /health/live and readiness on /health/ready', () => {
     expect(container.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
