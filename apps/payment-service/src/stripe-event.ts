@@ -40,6 +40,20 @@ export function paymentLinkId(session: Stripe.Checkout.Session): string | null {
   return typeof link === 'string' ? link : link.id;
 }
 
+/**
+ * Our user id back from a `client_reference_id`: Stripe allows only letters, digits, `-` and `_`, so the
+ * bot writes a business-scoped user id `US.1349…` as `US_1349…`; phone numbers are digits already.
+ */
+export function userIdFromClientReference(
+  reference: string | null | undefined,
+  defaultCountryCode: string,
+): string | null {
+  if (!reference) return null;
+  const bsuid = /^([A-Za-z]{2})_([A-Za-z0-9._-]{1,120})$/.exec(reference.trim());
+  const candidate = bsuid ? `${bsuid[1]}.${bsuid[2]}` : reference;
+  return normalizeUserId(candidate, { defaultCountryCode });
+}
+
 /** Maps a paid session (and the tier found for it) to a payment. Pure. */
 export function interpretStripeSession(
   eventId: string,
@@ -47,7 +61,7 @@ export function interpretStripeSession(
   tier: Tier | null,
   options: { defaultCountryCode: string },
 ): Interpretation {
-  const userId = normalizeUserId(session.client_reference_id, { defaultCountryCode: options.defaultCountryCode });
+  const userId = userIdFromClientReference(session.client_reference_id, options.defaultCountryCode);
   const currency = session.currency ? session.currency.toUpperCase() : null;
   const payment: IncomingPayment = {
     provider: 'stripe',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SUMIT_FIELDS, interpretSumit, normalizeUserId, parseTier, readPath } from '../src/index.js';
-import { fromMinorUnits } from '../src/stripe-event.js';
+import { fromMinorUnits, userIdFromClientReference } from '../src/stripe-event.js';
 import { testConfig } from './helpers.js';
 
 describe('normalizeUserId (the message service’s key for a user)', () => {
@@ -174,4 +174,14 @@ describe('fromMinorUnits', () => {
     [null, 'usd', null],
     [100, null, null],
   ])('%j %s → %j', (amount, currency, expected) => expect(fromMinorUnits(amount, currency)).toBe(expected));
+});
+
+describe('userIdFromClientReference', () => {
+  it.each([
+    ['972501234567', '972501234567'],
+    ['US_13491208655302741918', 'US.13491208655302741918'],
+    ['0501234567', '972501234567'],
+    ['not-a-user', null],
+    [null, null],
+  ])('%j → %j', (reference, expected) => expect(userIdFromClientReference(reference, '972')).toBe(expected));
 });

@@ -151,6 +151,11 @@ describe('payment simulator', () => {
     }
   });
 
+  it('takes phone= on a Stripe link as the client reference (a bot that does not know the host)', async () => {
+    const html = await (await fetch(`${sim.stripePaymentLink('lite')}?phone=972501234567`)).text();
+    expect(html).toContain('name="client_reference_id" autocomplete="off" value="972501234567"');
+  });
+
   it('escapes what it echoes and refuses unknown tiers and links', async () => {
     const html = await (
       await fetch(`${sim.sumitPaymentLink('lite')}&phone=${encodeURIComponent('"><script>x</script>')}`)

@@ -329,7 +329,8 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions): P
     return receiptHtml(reply, payment);
   });
 
-  app.get<{ Params: { link: string }; Querystring: { client_reference_id?: string } }>(
+  // `phone=` is accepted too: a bot that does not recognise the simulator's host as Stripe's appends it.
+  app.get<{ Params: { link: string }; Querystring: { client_reference_id?: string; phone?: string } }>(
     '/stripe/pay/:link',
     async (request, reply) => {
       const tier = tierByLink.get(request.params.link);
@@ -339,7 +340,13 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions): P
         reply,
         200,
         `Pay ${TIER_NAMES[tier]} — Stripe`,
-        payForm(action, 'stripe', tier, request.query.client_reference_id ?? '', 'client_reference_id'),
+        payForm(
+          action,
+          'stripe',
+          tier,
+          request.query.client_reference_id ?? request.query.phone ?? '',
+          'client_reference_id',
+        ),
       );
     },
   );
