@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -256,6 +256,26 @@ describe('secrets', () => {
         expect(provided.has(objectName), objectName).toBe(true);
       }
     }
+  });
+
+  it('the root module passes the generated Service Bus topology module exactly the inputs it declares', () => {
+    const moduleDir = join(repoRoot, 'infra/azure/servicebus');
+    expect(existsSync(moduleDir), 'infra/azure/servicebus (generated from the event catalog)').toBe(true);
+    const moduleTf = readdirSync(moduleDir)
+      .filter((f) => f.endsWith('.tf'))
+      .map((f) => readFileSync(join(moduleDir, f), 'utf8'))
+      .join('\n');
+    const required = [...moduleTf.matchAll(/^variable "([a-z_0-9]+)" \{([\s\S]*?)^\}/gm)]
+      .filter((m) => !/^\s+default\s+=/m.test(m[2] ?? ''))
+      .map((m) => m[1]);
+    const declared = [...moduleTf.matchAll(/^variable "([a-z_0-9]+)"/gm)].map((m) => m[1]);
+    const call = readFileSync(join(repoRoot, 'infra/azure/servicebus.tf'), 'utf8').match(
+      /module "servicebus_topology" \{([\s\S]*?)^\}/m,
+    )?.[1];
+    expect(call).toContain('source       = "./servicebus"');
+    const passed = [...(call ?? '').matchAll(/^\s+([a-z_0-9]+)\s+=/gm)].map((m) => m[1]).filter((n) => n !== 'source');
+    for (const name of required) expect(passed, `required input ${name}`).toContain(name);
+    for (const name of passed) expect(declared, `input ${name} must be a variable of the module`).toContain(name);
   });
 
   it('Terraform federates one identity per ServiceAccount, in the kustomization namespace', () => {
