@@ -75,6 +75,8 @@ describe('docker-compose', () => {
       './servicebus-emulator/Config.json:/ServiceBus_Emulator/ConfigFiles/Config.json:ro',
     );
     expect(compose.services[emulator.environment.SQL_SERVER]).toBeDefined();
+    const config = JSON.parse(read('infra/compose/servicebus-emulator/Config.json'));
+    expect(config.UserConfig.Namespaces[0].Topics.length).toBeGreaterThan(0);
     expect(compose.services.azurite.image).toMatch(/azurite/);
   });
 });
