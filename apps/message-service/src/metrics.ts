@@ -5,6 +5,7 @@ export interface MessageMetrics {
   inboundMessages: Counter<'type' | 'outcome'>;
   statuses: Counter<'status' | 'outcome'>;
   ingestDuration: Histogram<'outcome'>;
+  groupSize: Histogram<string>;
   transitions: Counter<'transition' | 'input'>;
   sends: Counter<'kind' | 'outcome' | 'code'>;
   sendDuration: Histogram<'outcome'>;
@@ -40,6 +41,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       help: 'Webhook POST: from verified body to committed transaction',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    groupSize: new Histogram({
+      name: 'whatsapp_ingest_group_size',
+      help: 'Webhooks committed together in one transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [registry],
     }),
     transitions: new Counter({

@@ -53,6 +53,13 @@ export function engineConfigFrom(config: MessageServiceConfig): EngineConfig {
   };
 }
 
+interface IngestJob {
+  notification: ParsedNotification;
+  correlationId: string;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
 export interface IngestResult {
   accepted: number;
   duplicates: number;
@@ -119,42 +126,96 @@ export class MessageService {
 
   /**
    * A verified webhook: every status and message in ONE transaction (de-dup, record, conversation,
-   * outbox). Messages are applied per user in timestamp order; users in a stable order (no deadlocks).
+   * outbox), resolved only after its commit. Group commit: while `maxConcurrentTx` transactions are
+   * running, webhooks that arrive wait and then share the next transaction (up to `maxBatch`), so
+   * under load several webhooks pay for one commit; when idle, a webhook gets its own at once.
    */
-  async ingest(notification: ParsedNotification, correlationId: string): Promise<IngestResult> {
-    const messages = [...notification.messages].sort((a, b) =>
-      a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.timestamp - b.timestamp,
-    );
-    const inputs: EngineInput[] = messages.map((message) => ({ kind: 'message', message }));
-    const packs = await this.packsFor(inputs);
-    const result: IngestResult = { accepted: 0, duplicates: 0, statuses: 0 };
-    const seen = new Set<string>();
-    const counted: Array<{ message: InboundMessage; outcome: 'accepted' | 'duplicate' }> = [];
-    await this.deps.database.db.transaction(async (tx) => {
-      result.accepted = 0;
-      result.duplicates = 0;
-      result.statuses = 0;
-      counted.length = 0;
-      seen.clear();
-      for (const status of notification.statuses) {
-        if (await applyStatus(tx, status)) result.statuses++;
+  ingest(notification: ParsedNotification, correlationId: string): Promise<IngestResult> {
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.pending.push({ notification, correlationId, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private readonly pending: IngestJob[] = [];
+  private running = 0;
+
+  private pump(): void {
+    const { maxConcurrentTx, maxBatch } = this.groupCommit;
+    while (this.running < maxConcurrentTx && this.pending.length > 0) {
+      const batch = this.pending.splice(0, maxBatch);
+      this.running++;
+      void this.runGroup(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private get groupCommit() {
+    return {
+      maxConcurrentTx: this.deps.config.INGEST_MAX_CONCURRENT_TX,
+      maxBatch: this.deps.config.INGEST_MAX_BATCH,
+    };
+  }
+
+  private async runGroup(batch: IngestJob[]): Promise<void> {
+    try {
+      const results = await this.ingestGroup(batch);
+      batch.forEach((job, i) => job.resolve(results[i] as IngestResult));
+      this.deps.metrics.groupSize.observe(batch.length);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
       }
-      for (const message of messages) {
+      // One bad webhook must not fail its neighbours: retry each in its own transaction.
+      await Promise.all(batch.map((job) => this.runGroup([job])));
+    }
+  }
+
+  private async ingestGroup(batch: IngestJob[]): Promise<IngestResult[]> {
+    // Users in a stable order across concurrent transactions (no deadlocks); one user's messages in timestamp order.
+    const messages = batch
+      .flatMap((job, index) => job.notification.messages.map((message) => ({ message, index })))
+      .sort((a, b) =>
+        a.message.userId < b.message.userId
+          ? -1
+          : a.message.userId > b.message.userId
+            ? 1
+            : a.message.timestamp - b.message.timestamp,
+      );
+    const statuses = batch
+      .flatMap((job, index) => job.notification.statuses.map((status) => ({ status, index })))
+      .sort((a, b) => (a.status.wamid < b.status.wamid ? -1 : a.status.wamid > b.status.wamid ? 1 : 0));
+    const packs = await this.packsFor(messages.map(({ message }) => ({ kind: 'message', message })));
+    const results: IngestResult[] = [];
+    const outcomes: Array<{ message: InboundMessage; outcome: 'accepted' | 'duplicate' }> = [];
+    await this.deps.database.db.transaction(async (tx) => {
+      results.length = 0;
+      outcomes.length = 0;
+      for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
+      const seen = new Set<string>();
+      for (const { status, index } of statuses) {
+        if (await applyStatus(tx, status)) (results[index] as IngestResult).statuses++;
+      }
+      for (const { message, index } of messages) {
+        const result = results[index] as IngestResult;
         if (seen.has(message.id) || !(await recordInbound(tx, message))) {
           result.duplicates++;
-          counted.push({ message, outcome: 'duplicate' });
+          outcomes.push({ message, outcome: 'duplicate' });
           continue;
         }
         seen.add(message.id);
+        const correlationId = batch[index]?.correlationId ?? message.id;
         await this.applyInput(tx, message.userId, { kind: 'message', message }, packs, correlationId);
         result.accepted++;
-        counted.push({ message, outcome: 'accepted' });
+        outcomes.push({ message, outcome: 'accepted' });
       }
     });
-    for (const { message, outcome } of counted) this.deps.metrics.inboundMessages.inc({ type: message.type, outcome });
-    for (const status of notification.statuses)
-      this.deps.metrics.statuses.inc({ status: status.status, outcome: 'applied' });
-    return result;
+    for (const { message, outcome } of outcomes) this.deps.metrics.inboundMessages.inc({ type: message.type, outcome });
+    for (const { status } of statuses) this.deps.metrics.statuses.inc({ status: status.status, outcome: 'applied' });
+    return results;
   }
 
   private async domainEvent(tx: AppTransaction, userId: string, input: EngineInput, correlationId: string | null) {

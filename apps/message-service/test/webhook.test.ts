@@ -272,6 +272,21 @@ describe('WhatsApp webhook', () => {
       expect(conversation?.version).toBe(1);
     });
 
+    it('applies concurrent messages of one user one at a time: no lost turn', async () => {
+      const user = '15550000250';
+      const raws = Array.from({ length: 12 }, (_, i) =>
+        metaSerialize(notification({ messages: [textMessage(user, `m${i}`)] })),
+      );
+      const responses = await Promise.all(raws.map((raw) => post(raw)));
+      expect(responses.map((r) => r.statusCode)).toEqual(Array(12).fill(200));
+      const [conversation] = await queryRows<{ version: number }>(
+        h.database.db,
+        sql`select version from messaging.conversations where user_id = ${user}`,
+      );
+      expect(conversation?.version).toBe(12);
+      expect((await outboxOf(user)).filter((e) => e.type === 'user_message_received')).toHaveLength(12);
+    });
+
     it('keys users who hide their number by the business-scoped user id', async () => {
       const message = {
         id: 'wamid.bsuid1',

@@ -31,6 +31,10 @@ export const messageServiceConfigSchema = z
     ),
     ASTRIA_API_URL: httpUrl().default('https://api.astria.ai'),
     ASTRIA_API_KEY: secret('the Astria API key'),
+    INGEST_MAX_CONCURRENT_TX: positiveInt(4).describe(
+      'webhook transactions running at once; webhooks arriving meanwhile share the next one (group commit)',
+    ),
+    INGEST_MAX_BATCH: positiveInt(64).describe('most webhooks committed together in one transaction'),
     PACKS_CACHE_TTL_SECONDS: positiveInt(300).describe('how long the Astria GET /packs answer is reused'),
     TRAINING_ETA_MINUTES: positiveInt(25).describe('the ETA promised to the user once training is requested'),
     ...tierPricingShape,
