@@ -17,6 +17,7 @@ import { resolvePorts } from './ports.js';
 import { createSampleInspector, readSample } from './samples.js';
 import {
   buildServiceEnv,
+  type LoadedApp,
   loadServiceApp,
   SANDBOX_PRICES,
   SANDBOX_SECRETS,
@@ -92,6 +93,8 @@ export interface Sandbox {
   payments: PaymentSimulatorHandle | undefined;
   /** From the call to everything listening and consuming. */
   startupMs: number;
+  /** Where the startup time went, in ms (database, migrations, code, services). */
+  timings: Record<string, number>;
   /** Events not yet settled: unpublished outbox rows of every composed service plus deliveries in progress. */
   pendingEvents(): Promise<number>;
   close(): Promise<void>;
@@ -151,6 +154,34 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     'payment-service': at(ports['payment-service']),
     'maintenance-service': at(ports['maintenance-service']),
   } satisfies Record<ServiceName, string>;
+
+  // The slow, independent steps start at once: the database (PGlite's first start runs initdb) with
+  // its migrations, and loading the services' code; the simulators start meanwhile.
+  const timings: Record<string, number> = {};
+  const since = (t0: number) => Math.round(performance.now() - t0);
+  const databaseReady = (async () => {
+    const t0 = performance.now();
+    const database = await createDatabase({
+      url: databaseUrl,
+      poolMax: 20,
+      pgliteDataDir: inMemory ? 'memory' : join(dataDir, 'pglite'),
+      applicationName: 'astria-sandbox',
+    });
+    closers.push(() => database.close());
+    timings.database = since(t0);
+    const t1 = performance.now();
+    await migrate(database, { url: databaseUrl });
+    timings.migrations = since(t1);
+    return database;
+  })();
+  const appsLoaded = (async () => {
+    const t0 = performance.now();
+    const loaded = await Promise.all(SERVICE_SPECS.map((spec) => loadServiceApp(spec)));
+    timings.code = since(t0);
+    return loaded;
+  })();
+  // Settle both before any cleanup, so a failure elsewhere never leaves the database open.
+  const background = Promise.allSettled([databaseReady, appsLoaded]);
 
   try {
     // ---- simulators for every external API whose URL is not configured
@@ -239,14 +270,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     };
 
     // ---- one database, migrated; one shared transport, observed for the timeline
-    const database = await createDatabase({
-      url: databaseUrl,
-      poolMax: 20,
-      pgliteDataDir: inMemory ? 'memory' : join(dataDir, 'pglite'),
-      applicationName: 'astria-sandbox',
-    });
-    closers.push(() => database.close());
-    await migrate(database, { url: databaseUrl });
+    const database = await databaseReady;
+    const loadedApps = await appsLoaded;
+    const tServices = performance.now();
     const timeline = new EventTimeline();
     const memory = new MemoryTransport({ retry: { baseMs: 250, maxMs: 10_000 } });
     const transport = new ObservedTransport(memory, timeline);
@@ -265,8 +291,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     });
     const services: ComposedService[] = [];
     const missing: Array<{ service: ServiceName; why: string }> = [];
-    for (const spec of SERVICE_SPECS) {
-      const loaded = await loadServiceApp(spec);
+    for (const [index, spec] of SERVICE_SPECS.entries()) {
+      const loaded = loadedApps[index] as LoadedApp;
       if (!loaded.ok) {
         missing.push({ service: spec.service, why: loaded.why });
         continue;
@@ -313,6 +339,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const userMedia = new Map<string, { bytes: Buffer; mimeType: string }>();
     const user = userActions(whatsapp, chat, userMedia);
 
+    timings.services = since(tServices);
     const page = await buildPageServer({
       chat,
       timeline,
@@ -344,6 +371,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       astria,
       payments,
       startupMs,
+      timings,
       pendingEvents: async () => {
         let pending = memory.inFlight;
         for (const composed of services) {
@@ -363,6 +391,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       for (const line of summary(sandbox, database.driver, dataDir, inMemory, real.payments, notes)) print(line);
     return sandbox;
   } catch (error) {
+    await background;
     await closeAll();
     throw error;
   }
@@ -510,6 +539,8 @@ function userActions(
   };
 }
 
+const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
+
 function summary(
   sandbox: Sandbox,
   driver: string,
@@ -520,7 +551,7 @@ function summary(
 ): string[] {
   const lines = [
     '',
-    `  astria-bot sandbox ready in ${(sandbox.startupMs / 1000).toFixed(1)} s`,
+    `  astria-bot sandbox ready in ${seconds(sandbox.startupMs)} (database ${seconds(sandbox.timings.database)}, migrations ${seconds(sandbox.timings.migrations)}, code ${seconds(sandbox.timings.code)}, services ${seconds(sandbox.timings.services)})`,
     '',
     `  Chat page        ${sandbox.urls.page}`,
   ];
