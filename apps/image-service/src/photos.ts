@@ -137,7 +137,7 @@ async function processPhoto(
   const blobKey = photoBlobKey(userId, photoId, media.mimeType);
   await ctx.blobs.put(blobKey, media.bytes, media.mimeType);
 
-  // A class hint for Astria: the class of this user's earlier accepted photos, if any.
+  // The class hint Astria's inspect takes: this user's earlier accepted class, else the generic "person".
   const [earlier] = await tx
     .select({ subjectClass: imaging.photos.subjectClass })
     .from(imaging.photos)
@@ -156,7 +156,7 @@ async function processPhoto(
   try {
     inspection = (await ctx.astria.inspect(
       { bytes: media.bytes, filename: `${photoId}.${extensionOf(media.mimeType)}`, mimeType: media.mimeType },
-      earlier?.subjectClass ?? undefined,
+      earlier?.subjectClass ?? 'person',
     )) as Inspection;
   } catch (error) {
     if (error instanceof AstriaError && error.kind === 'validation') {

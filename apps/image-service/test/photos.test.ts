@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ACCEPTED_INSPECTION } from '@astria/simulators/astria';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, type Harness, jpeg, photoMessage, startHarness } from './helpers.js';
 
@@ -15,8 +16,16 @@ async function files(dir: string): Promise<string[]> {
 
 describe('photo intake', () => {
   let h: Harness;
+  const names: Array<string | undefined> = [];
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({
+      astria: {
+        inspect: (file) => {
+          names.push(file.name);
+          return ACCEPTED_INSPECTION;
+        },
+      },
+    });
   });
   afterAll(async () => {
     await h.close();
@@ -39,13 +48,20 @@ describe('photo intake', () => {
     expect(stored[0]).not.toContain(USER); // blob keys never show a phone number
     const inspect = h.astria.requests.filter((r) => r.route === 'POST /images/inspect');
     expect(inspect).toHaveLength(1);
+    expect(names).toEqual(['person']); // no earlier accepted photo: the generic class
+  });
+
+  it('hints the class of the earlier accepted photos to inspect', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(7), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.hint', mediaId));
+    expect(names.at(-1)).toBe('woman');
   });
 
   it('the same event or the same message again changes nothing', async () => {
     const { mediaId } = h.whatsapp.addMedia(await jpeg(2), 'image/jpeg');
     await h.publish('user_message_received', photoMessage(USER, 'wamid.accepted.1', mediaId));
-    expect(await h.published('image_processed')).toHaveLength(1);
-    expect(await count(h.database, 'imaging.photos')).toBe(1);
+    expect(await h.published('image_processed')).toHaveLength(2);
+    expect(await count(h.database, 'imaging.photos')).toBe(2);
   });
 
   it.each([
@@ -115,7 +131,7 @@ describe('photo intake', () => {
 
   it('counts photos by outcome and reason, and times download and inspect', async () => {
     const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(body).toMatch(/image_photos_total\{outcome="accepted",reason=""[^}]*\} 2/);
+    expect(body).toMatch(/image_photos_total\{outcome="accepted",reason=""[^}]*\} 3/);
     expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="sunglasses"[^}]*\} 1/);
     expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="media_expired"[^}]*\} 2/);
     expect(body).toMatch(/image_photo_download_seconds_count\{[^}]*\} \d+/);
