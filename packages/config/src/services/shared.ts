@@ -16,6 +16,15 @@ export const sharedConfigShape = {
   EVENT_TRANSPORT: z.enum(['memory', 'servicebus'], { error: 'memory or servicebus' }).default('memory'),
   SERVICEBUS_CONNECTION_STRING: z.string().optional(),
   SERVICEBUS_NAMESPACE: z.string().optional(),
+  SERVICEBUS_MAX_CONCURRENT_SESSIONS: positiveInt(8).describe(
+    'Service Bus: sessions (event keys) handled at once per subscription and ordered topic',
+  ),
+  SERVICEBUS_MAX_CONCURRENT_CALLS: positiveInt(16).describe(
+    'Service Bus: deliveries handled at once per subscription and unordered topic',
+  ),
+  SERVICEBUS_SESSION_IDLE_MS: positiveInt(1000).describe(
+    'Service Bus: how long an idle session is kept before its lock is given up for another',
+  ),
   EVENT_MAX_DELIVERY_COUNT: positiveInt(10),
   EVENT_RETRY_BASE_MS: positiveInt(1000),
   EVENT_RETRY_MAX_MS: positiveInt(60_000),

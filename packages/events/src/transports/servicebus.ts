@@ -570,19 +570,13 @@ export class ServiceBusTransport implements Transport {
 
 /** The transport for `EVENT_TRANSPORT=servicebus` (see transport-factory.ts). */
 export async function createServiceBusTransport(config: SharedConfig): Promise<ServiceBusTransport> {
-  const settings = config as SharedConfig & {
-    SERVICEBUS_MAX_CONCURRENT_SESSIONS?: number;
-    SERVICEBUS_MAX_CONCURRENT_CALLS?: number;
-    SERVICEBUS_SESSION_IDLE_MS?: number;
-  };
   const options: ServiceBusTransportOptions = {
     retry: { baseMs: config.EVENT_RETRY_BASE_MS, maxMs: config.EVENT_RETRY_MAX_MS },
+    maxConcurrentSessions: config.SERVICEBUS_MAX_CONCURRENT_SESSIONS,
+    maxConcurrentCalls: config.SERVICEBUS_MAX_CONCURRENT_CALLS,
+    sessionIdleMs: config.SERVICEBUS_SESSION_IDLE_MS,
   };
   if (config.SERVICEBUS_CONNECTION_STRING) options.connectionString = config.SERVICEBUS_CONNECTION_STRING;
   else if (config.SERVICEBUS_NAMESPACE) options.namespace = config.SERVICEBUS_NAMESPACE;
-  if (settings.SERVICEBUS_MAX_CONCURRENT_SESSIONS)
-    options.maxConcurrentSessions = settings.SERVICEBUS_MAX_CONCURRENT_SESSIONS;
-  if (settings.SERVICEBUS_MAX_CONCURRENT_CALLS) options.maxConcurrentCalls = settings.SERVICEBUS_MAX_CONCURRENT_CALLS;
-  if (settings.SERVICEBUS_SESSION_IDLE_MS) options.sessionIdleMs = settings.SERVICEBUS_SESSION_IDLE_MS;
   return new ServiceBusTransport(options);
 }
