@@ -63,6 +63,12 @@ resource "azurerm_kubernetes_cluster" "main" {
     dns_zone_ids = []
   }
 
+  # Managed Prometheus metrics add-on (prometheus.tf): scrapes the services' /metrics.
+  monitor_metrics {
+    annotations_allowed = null
+    labels_allowed      = null
+  }
+
   oms_agent {
     log_analytics_workspace_id      = azurerm_log_analytics_workspace.main.id
     msi_auth_for_monitoring_enabled = true

@@ -30,6 +30,11 @@ output "servicebus_namespace" {
   value       = "${azurerm_servicebus_namespace.main.name}.servicebus.windows.net"
 }
 
+output "prometheus_query_endpoint" {
+  description = "PromQL endpoint of the Azure Monitor workspace (managed Prometheus) holding the services' metrics."
+  value       = azurerm_monitor_workspace.main.query_endpoint
+}
+
 output "postgres_fqdn" {
   value = azurerm_postgresql_flexible_server.main.fqdn
 }
