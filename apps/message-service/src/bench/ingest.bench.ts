@@ -131,6 +131,8 @@ function benchConfig(apiUrl: string, extra: Record<string, string> = {}): Messag
     STANDARD_TIER_PAYMENT_LINK: 'https://pay.example.com/standard',
     PREMIUM_TIER_PAYMENT_LINK: 'https://pay.example.com/premium',
     SUPPORT_CONTACT: 'support@example.com',
+    ...(process.env.INGEST_MAX_CONCURRENT_TX ? { INGEST_MAX_CONCURRENT_TX: process.env.INGEST_MAX_CONCURRENT_TX } : {}),
+    ...(process.env.INGEST_MAX_BATCH ? { INGEST_MAX_BATCH: process.env.INGEST_MAX_BATCH } : {}),
     ...extra,
   }) as MessageServiceConfig;
 }
