@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // Tests import sibling packages through their built `dist` (run `pnpm build` first; `pnpm test` does).
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'infra/test'],
   },
 });
