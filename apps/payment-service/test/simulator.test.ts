@@ -1,7 +1,16 @@
 import { type PaymentSimulator, startPaymentSimulator } from '@astria/simulators/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripePriceLookup, type StripePriceLookup } from '../src/index.js';
-import { outboxEnvelopes, STRIPE_SECRET, SUMIT_TOKEN, startTestApp, storedPayments, type TestApp } from './helpers.js';
+import {
+  outboxEnvelopes,
+  postStripe,
+  STRIPE_SECRET,
+  SUMIT_TOKEN,
+  startTestApp,
+  storedPayments,
+  stripeEvent,
+  type TestApp,
+} from './helpers.js';
 
 // The service listening on 127.0.0.1:0, paid through the payment simulator's pages and its
 // programmatic pay(); the tier of Stripe payments comes from the price ids the official client
@@ -58,5 +67,15 @@ describe('payment-service with the payment simulator', () => {
     const [stored] = (await storedPayments(t.database)).filter((p) => p.provider_payment_id === payment.paymentId);
     expect(stored).toMatchObject({ status: 'applied', tier: 'standard', user_id: '972509998877', currency: 'ILS' });
     expect(Number(stored?.amount)).toBe(89);
+  });
+
+  it('a session the Stripe API does not know goes to review (not a 500 Stripe would retry for days)', async () => {
+    const event = stripeEvent({
+      id: 'evt_unknown_session',
+      session: { id: 'cs_not_at_stripe', payment_link: 'plink_x' },
+    });
+    const response = await postStripe(t.app, event);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'needs_review' });
   });
 });

@@ -28,7 +28,18 @@ export function stripeRoutes(app: FastifyInstance, options: StripeRouteOptions):
     const link = paymentLinkId(session);
     if (link && options.tierById[link]) return options.tierById[link];
     if (!options.priceLookup) return null;
-    for (const price of await options.priceLookup.priceIds(session.id)) {
+    let prices: string[];
+    try {
+      prices = await options.priceLookup.priceIds(session.id);
+    } catch (error) {
+      // Stripe refused the lookup (unknown session, key without access): retrying will not help, so the
+      // payment goes to review. Network errors, 429 and 5xx throw on: 500, and Stripe retries the webhook.
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === undefined || status === 429 || status >= 500) throw error;
+      app.log.warn({ sessionId: session.id, status }, 'Stripe line items lookup refused; tier unknown');
+      return null;
+    }
+    for (const price of prices) {
       if (options.tierById[price]) return options.tierById[price];
     }
     return null;
