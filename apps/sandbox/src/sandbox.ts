@@ -261,6 +261,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       const unsubscribe = whatsapp.onSent((sent) => chat.applyBotSend(sent.payload, String(sent.wamid)));
       if (typeof unsubscribe === 'function') closers.push(async () => unsubscribe());
     }
+    // The WhatsApp API answers a mark-as-read without a trace, so the page learns it from the event the
+    // message service handled: the blue ticks (and the typing indicator) on the user's message.
+    const timeline = new EventTimeline();
+    timeline.onHandled((envelope) => {
+      if (envelope.type !== 'whatsapp_send_requested') return;
+      const message = (envelope.data as { message?: { kind?: string; messageId?: string; typing?: boolean } }).message;
+      if (message?.kind === 'mark_read' && message.messageId) {
+        chat.setStatus(message.messageId, 'read', message.typing ?? false);
+      }
+    });
     const urls: SandboxUrls = {
       page: at(ports.page),
       services: serviceUrls,
@@ -273,7 +283,6 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const database = await databaseReady;
     const loadedApps = await appsLoaded;
     const tServices = performance.now();
-    const timeline = new EventTimeline();
     const memory = new MemoryTransport({ retry: { baseMs: 250, maxMs: 10_000 } });
     const transport = new ObservedTransport(memory, timeline);
     await transport.start();

@@ -1,4 +1,11 @@
-import type { DeliveryInfo, OutgoingEvent, Subscriber, Transport, TransportHealth } from '@astria/events';
+import type {
+  DeliveryInfo,
+  EventEnvelope,
+  OutgoingEvent,
+  Subscriber,
+  Transport,
+  TransportHealth,
+} from '@astria/events';
 
 /** One line of the live event timeline: an event published, or one subscription's delivery outcome. */
 export interface TimelineEntry {
@@ -29,7 +36,8 @@ export type TimelineListener = (entry: TimelineEntry) => void;
 export class EventTimeline {
   private readonly entries: TimelineEntry[] = [];
   private readonly listeners = new Set<TimelineListener>();
-  private readonly published = new Map<string, { producer: string; occurredAt: number }>();
+  private readonly published = new Map<string, { producer: string; occurredAt: number; envelope: EventEnvelope }>();
+  private readonly handledListeners = new Set<(envelope: EventEnvelope, subscription: string) => void>();
   private seq = 0;
   deadLetters = 0;
   retries = 0;
@@ -48,10 +56,16 @@ export class EventTimeline {
     return () => this.listeners.delete(listener);
   }
 
+  /** Told when a subscription has handled an event, with the event itself (e.g. a WhatsApp send done). */
+  onHandled(listener: (envelope: EventEnvelope, subscription: string) => void): () => void {
+    this.handledListeners.add(listener);
+    return () => this.handledListeners.delete(listener);
+  }
+
   recordPublished(event: OutgoingEvent): void {
     const { envelope } = event;
     const occurredAt = Date.parse(envelope.occurredAt);
-    this.published.set(envelope.id, { producer: envelope.source, occurredAt });
+    this.published.set(envelope.id, { producer: envelope.source, occurredAt, envelope });
     if (this.published.size > this.capacity * 4) {
       const oldest = this.published.keys().next().value;
       if (oldest !== undefined) this.published.delete(oldest);
@@ -84,6 +98,15 @@ export class EventTimeline {
       error: info.error,
       reason: info.reason,
     });
+    if (info.outcome === 'handled' && origin) {
+      for (const listener of this.handledListeners) {
+        try {
+          listener(origin.envelope, info.subscription);
+        } catch {
+          // observers never break delivery
+        }
+      }
+    }
   }
 
   private push(entry: Omit<TimelineEntry, 'seq' | 'at'>): void {

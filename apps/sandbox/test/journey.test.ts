@@ -55,8 +55,9 @@ describe('the sandbox journey', () => {
     const bot = (what: string, predicate: (m: ChatMessage) => boolean, after = 0, timeoutMs?: number) =>
       waitForBot(sandbox, phone, what, predicate, { after, ...(timeoutMs ? { timeoutMs } : {}) });
 
-    await user.text(phone, 'hello', 'Dana Levi');
+    const hello = await user.text(phone, 'hello', 'Dana Levi');
     await bot('the welcome menu', hasChoice('menu:begin'));
+    await waitFor(() => sandbox.chat.get(hello.id)?.status === 'read', { what: 'blue ticks on the first message' });
     await user.listReply(phone, 'menu:begin', 'Begin');
     await bot('the photo guidelines', hasChoice('photos:ready'));
     let seen = botMessages(sandbox, phone).length;
