@@ -1,41 +1,107 @@
-import { EVENT_TYPES, topicName } from '../src/catalog.js';
+import { ServiceBusClient } from '@azure/service-bus';
+import { catalog, EVENT_TYPES, topicName } from '../src/catalog.js';
 import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/testing/amqp-peer/index.js';
 import { describeTransportContract } from '../src/testing/transport-contract.js';
 import { ServiceBusTransport } from '../src/transports/servicebus.js';
-import { listServiceBusDeadLetters, replayServiceBusDeadLetters } from '../src/transports/servicebus-dlq.js';
+import {
+  listServiceBusDeadLetters,
+  replayServiceBusDeadLetters,
+  type SubscriptionRef,
+} from '../src/transports/servicebus-dlq.js';
 
-describeTransportContract('servicebus (SDK over AMQP to the local peer)', async (_database, settings) => {
-  const peer = await AmqpTestPeer.start({ sessionWaitMs: 1000 });
-  declareCatalog(peer, { maxDeliveryCount: settings.maxDeliveryCount, extraSubscriptions: ['image-service-audit'] });
-  const transport = new ServiceBusTransport({
-    connectionString: peer.connectionString,
-    retry: { baseMs: settings.retryBaseMs, maxMs: 200 },
-    sessionIdleMs: 200,
-    maxConcurrentSessions: 4,
-    retryOptions: PEER_RETRY_OPTIONS,
+/**
+ * The transport contract through the real SDK over a real AMQP socket: against the local test peer
+ * (a fresh one per test), or, when SERVICEBUS_TEST_CONNECTION_STRING is set (the CI job with the
+ * official emulator, whose Config.json has the suite's extra subscription), against that namespace.
+ */
+const EXTERNAL = process.env.SERVICEBUS_TEST_CONNECTION_STRING;
+const EXTRA = 'image-service-audit';
+
+/** The (topic, subscription) pairs a subscription name has in the generated topology (+ the extra one). */
+function entitiesOf(subscription: string): SubscriptionRef[] {
+  return EVENT_TYPES.filter(
+    (type) => subscription === EXTRA || (catalog[type].subscribers as readonly string[]).includes(subscription),
+  ).map((type) => ({ topic: topicName(type), subscription }));
+}
+
+/** Empties the namespace's subscriptions and dead-letter queues (the emulator keeps them between tests). */
+async function purge(connectionString: string): Promise<void> {
+  const client = new ServiceBusClient(connectionString, {
+    retryOptions: { ...PEER_RETRY_OPTIONS, maxRetries: 1, timeoutInMs: 1000 },
   });
-  // The subscription's entities that exist on the peer (the suite's extra subscription is on every topic).
-  const entities = (subscription: string) =>
-    EVENT_TYPES.map((type) => ({ topic: topicName(type), subscription })).filter((e) =>
-      peer.broker.queue(`${e.topic}/Subscriptions/${e.subscription}`),
-    );
-  return {
-    transport,
-    async deadLetters(subscription) {
-      const letters = await listServiceBusDeadLetters(transport.client, entities(subscription));
-      return letters.map((l) => ({ eventId: l.eventId, reason: l.reason, lastError: l.lastError }));
-    },
-    async replay(subscription, eventId) {
-      for (const entity of entities(subscription)) {
-        if (peer.depth(`${entity.topic}/Subscriptions/${entity.subscription}/$deadletterqueue`) === 0) continue;
-        await replayServiceBusDeadLetters(transport.client, entity, (l) => l.eventId === eventId, {
-          maxWaitTimeInMs: 200,
+  try {
+    for (const type of EVENT_TYPES) {
+      for (const subscription of [...catalog[type].subscribers, EXTRA]) {
+        const topic = topicName(type);
+        const dlq = client.createReceiver(topic, subscription, {
+          subQueueType: 'deadLetter',
+          receiveMode: 'receiveAndDelete',
         });
+        while ((await dlq.receiveMessages(100, { maxWaitTimeInMs: 200 })).length > 0) {}
+        await dlq.close();
+        if (!catalog[type].ordered) {
+          const active = client.createReceiver(topic, subscription, { receiveMode: 'receiveAndDelete' });
+          while ((await active.receiveMessages(100, { maxWaitTimeInMs: 200 })).length > 0) {}
+          await active.close();
+          continue;
+        }
+        for (;;) {
+          const session = await client
+            .acceptNextSession(topic, subscription, { receiveMode: 'receiveAndDelete' })
+            .catch(() => null);
+          if (!session) break;
+          while ((await session.receiveMessages(100, { maxWaitTimeInMs: 200 })).length > 0) {}
+          await session.close();
+        }
       }
-    },
-    async close() {
-      await transport.close(2000);
-      await peer.close();
-    },
-  };
-});
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+describeTransportContract(
+  EXTERNAL ? 'servicebus (SDK over AMQP to the emulator)' : 'servicebus (SDK over AMQP to the local peer)',
+  async (_database, settings) => {
+    let peer: AmqpTestPeer | null = null;
+    let connectionString: string;
+    if (EXTERNAL) {
+      connectionString = EXTERNAL;
+      await purge(connectionString);
+    } else {
+      peer = await AmqpTestPeer.start({ sessionWaitMs: 1000 });
+      declareCatalog(peer, { maxDeliveryCount: settings.maxDeliveryCount, extraSubscriptions: [EXTRA] });
+      connectionString = peer.connectionString;
+    }
+    const transport = new ServiceBusTransport({
+      connectionString,
+      retry: { baseMs: settings.retryBaseMs, maxMs: 200 },
+      sessionIdleMs: 200,
+      maxConcurrentSessions: 4,
+      retryOptions: PEER_RETRY_OPTIONS,
+    });
+    // Only the dead-letter queues that hold something (on the peer, where that can be seen without a round trip).
+    const withLetters = (subscription: string) =>
+      entitiesOf(subscription).filter(
+        (e) => !peer || peer.depth(`${e.topic}/Subscriptions/${e.subscription}/$deadletterqueue`) > 0,
+      );
+    return {
+      transport,
+      async deadLetters(subscription) {
+        const letters = await listServiceBusDeadLetters(transport.client, withLetters(subscription));
+        return letters.map((l) => ({ eventId: l.eventId, reason: l.reason, lastError: l.lastError }));
+      },
+      async replay(subscription, eventId) {
+        for (const entity of withLetters(subscription)) {
+          await replayServiceBusDeadLetters(transport.client, entity, (l) => l.eventId === eventId, {
+            maxWaitTimeInMs: 200,
+          });
+        }
+      },
+      async close() {
+        await transport.close(2000);
+        await peer?.close();
+      },
+    };
+  },
+);

@@ -2,15 +2,24 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderTopologyFiles } from './servicebus.js';
+import { buildTopology, renderEmulatorConfig, renderTopologyFiles, withExtraSubscription } from './servicebus.js';
 
 /**
  * Writes the Service Bus topology generated from the catalog (Terraform module + emulator
  * Config.json). `--check` writes nothing and exits 1 when a file is missing or stale.
+ * `--emulator-test-config <file>` writes the emulator config the contract suite needs in CI.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 function main(argv: string[]): number {
+  const emulatorOut = argv.indexOf('--emulator-test-config');
+  if (emulatorOut >= 0) {
+    // CI: the emulator's Config.json plus the contract suite's extra subscription, written to a path.
+    const file = resolve(argv[emulatorOut + 1] ?? 'Config.json');
+    writeFileSync(file, renderEmulatorConfig(withExtraSubscription(buildTopology(), 'image-service-audit')));
+    console.log(`written     ${file}`);
+    return 0;
+  }
   const check = argv.includes('--check');
   let stale = 0;
   for (const [path, content] of Object.entries(renderTopologyFiles())) {

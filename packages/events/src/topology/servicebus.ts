@@ -176,6 +176,17 @@ export function renderEmulatorConfig(topics: readonly TopicSpec[]): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
+/**
+ * The topology plus one more subscription on every topic, with the settings of the topic's first
+ * one (the contract suite declares `image-service-audit`; CI feeds this to the emulator).
+ */
+export function withExtraSubscription(topics: readonly TopicSpec[], name: string): TopicSpec[] {
+  return topics.map((topic) => ({
+    ...topic,
+    subscriptions: [...topic.subscriptions, ...topic.subscriptions.slice(0, 1).map((first) => ({ ...first, name }))],
+  }));
+}
+
 /** Files relative to the repository root → their generated content. */
 export function renderTopologyFiles(topics: readonly TopicSpec[] = buildTopology()): Record<string, string> {
   return {
