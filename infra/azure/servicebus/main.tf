@@ -208,14 +208,14 @@ resource "azurerm_servicebus_subscription" "whatsapp_send_requested__message_ser
 output "topics" {
   description = "Topic name → resource ID"
   value = {
-    "events-user_message_received" = azurerm_servicebus_topic.user_message_received.id
-    "events-image_processed" = azurerm_servicebus_topic.image_processed.id
-    "events-payment_received" = azurerm_servicebus_topic.payment_received.id
-    "events-training_requested" = azurerm_servicebus_topic.training_requested.id
-    "events-tune_created" = azurerm_servicebus_topic.tune_created.id
-    "events-images_generated" = azurerm_servicebus_topic.images_generated.id
-    "events-training_failed" = azurerm_servicebus_topic.training_failed.id
-    "events-pack_images_updated" = azurerm_servicebus_topic.pack_images_updated.id
+    "events-user_message_received"   = azurerm_servicebus_topic.user_message_received.id
+    "events-image_processed"         = azurerm_servicebus_topic.image_processed.id
+    "events-payment_received"        = azurerm_servicebus_topic.payment_received.id
+    "events-training_requested"      = azurerm_servicebus_topic.training_requested.id
+    "events-tune_created"            = azurerm_servicebus_topic.tune_created.id
+    "events-images_generated"        = azurerm_servicebus_topic.images_generated.id
+    "events-training_failed"         = azurerm_servicebus_topic.training_failed.id
+    "events-pack_images_updated"     = azurerm_servicebus_topic.pack_images_updated.id
     "events-whatsapp_send_requested" = azurerm_servicebus_topic.whatsapp_send_requested.id
   }
 }
@@ -223,14 +223,14 @@ output "topics" {
 output "subscriptions" {
   description = "topic/subscription → resource ID"
   value = {
-    "events-user_message_received/image-service" = azurerm_servicebus_subscription.user_message_received__image_service.id
-    "events-image_processed/message-service" = azurerm_servicebus_subscription.image_processed__message_service.id
-    "events-payment_received/message-service" = azurerm_servicebus_subscription.payment_received__message_service.id
-    "events-training_requested/image-service" = azurerm_servicebus_subscription.training_requested__image_service.id
-    "events-tune_created/message-service" = azurerm_servicebus_subscription.tune_created__message_service.id
-    "events-images_generated/message-service" = azurerm_servicebus_subscription.images_generated__message_service.id
-    "events-training_failed/message-service" = azurerm_servicebus_subscription.training_failed__message_service.id
-    "events-pack_images_updated/message-service" = azurerm_servicebus_subscription.pack_images_updated__message_service.id
+    "events-user_message_received/image-service"     = azurerm_servicebus_subscription.user_message_received__image_service.id
+    "events-image_processed/message-service"         = azurerm_servicebus_subscription.image_processed__message_service.id
+    "events-payment_received/message-service"        = azurerm_servicebus_subscription.payment_received__message_service.id
+    "events-training_requested/image-service"        = azurerm_servicebus_subscription.training_requested__image_service.id
+    "events-tune_created/message-service"            = azurerm_servicebus_subscription.tune_created__message_service.id
+    "events-images_generated/message-service"        = azurerm_servicebus_subscription.images_generated__message_service.id
+    "events-training_failed/message-service"         = azurerm_servicebus_subscription.training_failed__message_service.id
+    "events-pack_images_updated/message-service"     = azurerm_servicebus_subscription.pack_images_updated__message_service.id
     "events-whatsapp_send_requested/message-service" = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
   }
 }

@@ -125,18 +125,28 @@ export function renderTerraform(topics: readonly TopicSpec[]): string {
       );
     }
   }
-  lines.push('output "topics" {', '  description = "Topic name → resource ID"', '  value = {');
-  for (const topic of topics) lines.push(`    ${hcl(topic.name)} = azurerm_servicebus_topic.${topic.eventType}.id`);
-  lines.push('  }', '}', '', 'output "subscriptions" {', '  description = "topic/subscription → resource ID"');
-  lines.push('  value = {');
-  for (const topic of topics) {
-    for (const sub of topic.subscriptions) {
-      lines.push(
-        `    ${hcl(`${topic.name}/${sub.name}`)} = azurerm_servicebus_subscription.${topic.eventType}__${sub.name.replace(/-/g, '_')}.id`,
-      );
-    }
-  }
-  lines.push('  }', '}', '');
+  // Output maps, aligned as `terraform fmt` aligns them.
+  const outputMap = (name: string, description: string, entries: Array<[string, string]>) => {
+    const width = Math.max(...entries.map(([key]) => hcl(key).length));
+    lines.push(`output "${name}" {`, `  description = ${hcl(description)}`, '  value = {');
+    for (const [key, value] of entries) lines.push(`    ${hcl(key).padEnd(width)} = ${value}`);
+    lines.push('  }', '}', '');
+  };
+  outputMap(
+    'topics',
+    'Topic name → resource ID',
+    topics.map((t) => [t.name, `azurerm_servicebus_topic.${t.eventType}.id`]),
+  );
+  outputMap(
+    'subscriptions',
+    'topic/subscription → resource ID',
+    topics.flatMap((t) =>
+      t.subscriptions.map((sub): [string, string] => [
+        `${t.name}/${sub.name}`,
+        `azurerm_servicebus_subscription.${t.eventType}__${sub.name.replace(/-/g, '_')}.id`,
+      ]),
+    ),
+  );
   return lines.join('\n');
 }
 
