@@ -8,6 +8,7 @@ import { createImageContext, type ImageContext } from './context.js';
 import { markTuneTrained, recordPrompts } from './delivery.js';
 import { callbackToken } from './domain/callback-token.js';
 import { MalformedCallbackError, parseCallbackBody } from './domain/callbacks.js';
+import { JobWorker } from './jobs.js';
 import { createImageMetrics } from './metrics.js';
 import { handlePhotoMessage } from './photos.js';
 import { PreviewRebuilder } from './previews.js';
@@ -40,6 +41,12 @@ export const imageServiceApp: FastifyPluginAsync<ImageServiceAppOptions> = async
     ...(options.blobs ? { blobs: options.blobs } : {}),
   });
   const previews = new PreviewRebuilder(context);
+  const jobs = new JobWorker(context, {
+    pollMs: config.OUTBOX_SAFETY_POLL_MS,
+    maxAttempts: config.EVENT_MAX_DELIVERY_COUNT,
+    retryBaseMs: config.EVENT_RETRY_BASE_MS,
+    retryMaxMs: config.EVENT_RETRY_MAX_MS,
+  });
 
   app.events.consume({
     user_message_received: (event, tx) => handlePhotoMessage(context, event, tx),
@@ -181,9 +188,11 @@ export const imageServiceApp: FastifyPluginAsync<ImageServiceAppOptions> = async
   });
 
   app.addHook('onReady', async () => {
+    await jobs.start();
     if (options.schedulePreviews !== false) await previews.schedule(config.PREVIEW_REBUILD_INTERVAL_HOURS);
   });
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await previews.stop();
   });
 };

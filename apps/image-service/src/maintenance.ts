@@ -110,10 +110,10 @@ export function createImageMaintenanceFromContext(ctx: ImageContext): ImageMaint
     },
 
     async purgePhotos({ dryRun, abandonedAfterDays, batchSize }) {
-      const due = sql`p.updated_at < now() - make_interval(days => ${abandonedAfterDays})
+      const due = sql`p.status <> 'pending' and (p.updated_at < now() - make_interval(days => ${abandonedAfterDays})
                   or exists (select 1 from imaging.tunes t
                               where t.user_id = p.user_id and t.trained_at is not null
-                                and p.created_at <= t.requested_at)`;
+                                and p.created_at <= t.requested_at))`;
       if (dryRun) {
         const [count] = await queryRows<{ rows: number | string; blobs: number | string }>(
           db,

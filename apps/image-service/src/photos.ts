@@ -22,7 +22,7 @@ export function photoBlobKey(userId: string, photoId: string, mimeType: string):
   return `photos/${user}/${photoId}.${extensionOf(mimeType)}`;
 }
 
-type Outcome = {
+export type Outcome = {
   status: 'accepted' | 'rejected';
   reason?: PhotoRejectionReason;
   subjectClass?: string;
@@ -33,10 +33,9 @@ type Outcome = {
 };
 
 /**
- * `user_message_received` with a training photo: download it from WhatsApp (two steps), store it in
- * blob storage at once, inspect it with Astria, and publish `image_processed` (accepted, or rejected
- * with a code). Missing/expired/oversized media is a rejection, never a retry loop. Astria being down
- * throws, so the event is retried with backoff (the blob key is stable: a retry overwrites it).
+ * `user_message_received` with a training photo: record it as a pending job, in the inbox transaction
+ * (no network call while the transaction is open). The job worker then downloads it from WhatsApp
+ * (two steps), stores it in blob storage, inspects it with Astria and publishes `image_processed`.
  */
 export async function handlePhotoMessage(
   ctx: ImageContext,
@@ -45,55 +44,92 @@ export async function handlePhotoMessage(
 ): Promise<void> {
   const data = event.data;
   if (!data.trainingPhoto || data.type !== 'image' || !data.image) return;
-  const photoId = photoIdOf(data.messageId);
-  const existing = await tx
-    .select({ id: imaging.photos.id })
-    .from(imaging.photos)
-    .where(eq(imaging.photos.messageId, data.messageId));
-  if (existing.length > 0) return; // already processed (e.g. the same message re-published)
-
-  const outcome = await processPhoto(ctx, data.userId, photoId, data.image.mediaId, tx);
-  await tx.insert(imaging.photos).values({
-    id: photoId,
-    userId: data.userId,
-    messageId: data.messageId,
-    mediaId: data.image.mediaId,
-    blobKey: outcome.blobKey,
-    mimeType: outcome.mimeType,
-    sizeBytes: outcome.sizeBytes,
-    status: outcome.status,
-    reason: outcome.reason ?? null,
-    subjectClass: outcome.subjectClass ?? null,
-    characteristics: outcome.characteristics,
-  });
-  await ctx.outbox.add(
-    tx,
-    'image_processed',
-    {
+  const inserted = await tx
+    .insert(imaging.photos)
+    .values({
+      id: photoIdOf(data.messageId),
       userId: data.userId,
       messageId: data.messageId,
-      photoId,
-      status: outcome.status,
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      ...(outcome.subjectClass ? { subjectClass: outcome.subjectClass } : {}),
-      characteristics: outcome.characteristics,
-    },
-    { key: data.userId, correlationId: event.correlationId ?? event.id },
-  );
+      mediaId: data.image.mediaId,
+      status: 'pending',
+      correlationId: event.correlationId ?? event.id,
+    })
+    .onConflictDoNothing()
+    .returning({ id: imaging.photos.id });
+  if (inserted.length > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, 'photo')`);
+}
+
+/** NOTIFY channel that wakes the job worker when a photo or a training request is recorded. */
+export const JOBS_CHANNEL = 'imaging_jobs';
+
+export type PendingPhoto = typeof imaging.photos.$inferSelect;
+
+/**
+ * The photo job: download, store, inspect — outside any transaction — then, in one short transaction,
+ * the verdict and `image_processed`. Missing/expired/oversized media is a rejection, never a retry loop;
+ * WhatsApp or Astria being unavailable throws, and the worker retries the job with backoff.
+ */
+export async function processPendingPhoto(ctx: ImageContext, photo: PendingPhoto): Promise<void> {
+  const outcome = await processPhoto(ctx, photo.userId, photo.id, photo.mediaId);
+  await publishPhotoOutcome(ctx, photo, outcome);
+}
+
+/** Writes a photo's verdict and publishes `image_processed`, once (only a pending photo changes). */
+export async function publishPhotoOutcome(ctx: ImageContext, photo: PendingPhoto, outcome: Outcome): Promise<void> {
+  const written = await ctx.database.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(imaging.photos)
+      .set({
+        blobKey: outcome.blobKey,
+        mimeType: outcome.mimeType,
+        sizeBytes: outcome.sizeBytes,
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        subjectClass: outcome.subjectClass ?? null,
+        characteristics: outcome.characteristics,
+        claimedUntil: null,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(imaging.photos.id, photo.id), eq(imaging.photos.status, 'pending')))
+      .returning({ id: imaging.photos.id });
+    if (updated.length === 0) return false;
+    await ctx.outbox.add(
+      tx,
+      'image_processed',
+      {
+        userId: photo.userId,
+        messageId: photo.messageId,
+        photoId: photo.id,
+        status: outcome.status,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.subjectClass ? { subjectClass: outcome.subjectClass } : {}),
+        characteristics: outcome.characteristics,
+      },
+      { key: photo.userId, correlationId: photo.correlationId ?? photo.id },
+    );
+    return true;
+  });
+  if (!written) return;
   ctx.metrics.photos.inc({ outcome: outcome.status, reason: outcome.reason ?? '' });
   ctx.log.info(
-    { photoId, status: outcome.status, reason: outcome.reason, subjectClass: outcome.subjectClass },
+    { photoId: photo.id, status: outcome.status, reason: outcome.reason, subjectClass: outcome.subjectClass },
     'photo processed',
   );
 }
 
-async function processPhoto(
-  ctx: ImageContext,
-  userId: string,
-  photoId: string,
-  mediaId: string,
-  tx: AppTransaction,
-): Promise<Outcome> {
+/** After the last attempt failed: tell the user to send the photo again rather than wait forever. */
+export function givenUpPhotoOutcome(): Outcome {
+  return {
+    status: 'rejected',
+    reason: 'unreadable',
+    characteristics: {},
+    blobKey: null,
+    mimeType: null,
+    sizeBytes: null,
+  };
+}
+
+async function processPhoto(ctx: ImageContext, userId: string, photoId: string, mediaId: string): Promise<Outcome> {
   const rejected = (reason: PhotoRejectionReason, extra: Partial<Outcome> = {}): Outcome => ({
     status: 'rejected',
     reason,
@@ -138,7 +174,7 @@ async function processPhoto(
   await ctx.blobs.put(blobKey, media.bytes, media.mimeType);
 
   // The class hint Astria's inspect takes: this user's earlier accepted class, else the generic "person".
-  const [earlier] = await tx
+  const [earlier] = await ctx.database.db
     .select({ subjectClass: imaging.photos.subjectClass })
     .from(imaging.photos)
     .where(
@@ -159,8 +195,9 @@ async function processPhoto(
       earlier?.subjectClass ?? 'person',
     )) as Inspection;
   } catch (error) {
+    // Not kept while the job waits to retry (the retry downloads it again; media ids live ~7 days).
+    await ctx.blobs.delete(blobKey);
     if (error instanceof AstriaError && error.kind === 'validation') {
-      await ctx.blobs.delete(blobKey);
       return rejected('unreadable', { mimeType: media.mimeType, sizeBytes: media.bytes.length });
     }
     throw error;

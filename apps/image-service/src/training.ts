@@ -1,12 +1,13 @@
 import type { AppTransaction } from '@astria/db';
 import { imaging } from '@astria/db';
 import type { EventData, EventEnvelope } from '@astria/events';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AstriaError, type AstriaTune } from './astria-client.js';
 import type { ImageContext } from './context.js';
 import { callbackUrls } from './domain/callback-token.js';
 import { majorityCharacteristics } from './domain/inspection.js';
 import { backoffDelay } from './http.js';
+import { JOBS_CHANNEL } from './photos.js';
 
 /** Astria's tune title for a request: unique per request, so a retry after a timeout returns the same tune. */
 export function tuneTitle(requestId: string): string {
@@ -43,10 +44,9 @@ function failureOf(error: AstriaError): TrainingFailure {
 }
 
 /**
- * `training_requested`: ask Astria for a new tune trained on the stored photos (or for the pack's
- * prompts on an existing tune), record it, and publish `tune_created` — or `training_failed` on a 422
- * (no retry) or once retries on 429/5xx are exhausted. A 504 (or our own timeout) means "probably
- * created": look the tune up by its title before trying again.
+ * `training_requested`: record the request as a pending job in the inbox transaction (no network call
+ * while it is open); the job worker then makes the tune (`processPendingTune`). The same request
+ * delivered twice is one row, so one tune.
  */
 export async function handleTrainingRequested(
   ctx: ImageContext,
@@ -54,69 +54,122 @@ export async function handleTrainingRequested(
   tx: AppTransaction,
 ): Promise<void> {
   const data = event.data;
-  const [already] = await tx
-    .select({ status: imaging.tunes.status })
-    .from(imaging.tunes)
-    .where(eq(imaging.tunes.requestId, data.requestId));
-  if (already) return; // the same request published twice: one tune
+  const inserted = await tx
+    .insert(imaging.tunes)
+    .values({
+      requestId: data.requestId,
+      userId: data.userId,
+      packId: data.packId,
+      tier: data.tier,
+      subjectClass: data.subjectClass,
+      paymentId: data.paymentId,
+      photoIds: data.photoIds,
+      title: tuneTitle(data.requestId),
+      existingTuneId: data.existingTuneId ?? null,
+      correlationId: event.correlationId ?? event.id,
+      requestedAt: new Date(event.occurredAt),
+      status: 'pending',
+    })
+    .onConflictDoNothing()
+    .returning({ requestId: imaging.tunes.requestId });
+  if (inserted.length > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, 'tune')`);
+}
 
-  const requestedAt = new Date(event.occurredAt);
-  const title = tuneTitle(data.requestId);
-  const urls = callbackUrls(ctx.config.PUBLIC_BASE_URL, ctx.config.CALLBACK_SIGNING_SECRET, data.requestId);
-  const correlationId = event.correlationId ?? event.id;
-  const base = {
-    requestId: data.requestId,
-    userId: data.userId,
-    packId: data.packId,
-    tier: data.tier,
-    subjectClass: data.subjectClass,
-    paymentId: data.paymentId,
-    photoIds: data.photoIds,
-    title,
-    existingTuneId: data.existingTuneId ?? null,
-    correlationId,
-    requestedAt,
-  };
+export type PendingTune = typeof imaging.tunes.$inferSelect;
 
+/**
+ * The training job, outside any transaction: ask Astria for a new tune trained on the stored photos
+ * (or for the pack's prompts on an existing tune), then in one short transaction record it and publish
+ * `tune_created` — or `training_failed` on a 422 (no retry) or once retries on 429/5xx are exhausted.
+ * A 504 (or our own timeout) means "probably created": look the tune up by its title before trying
+ * again. Anything else (database, blob storage) throws: the worker retries the job with backoff.
+ */
+export async function processPendingTune(ctx: ImageContext, row: PendingTune): Promise<void> {
+  const urls = callbackUrls(ctx.config.PUBLIC_BASE_URL, ctx.config.CALLBACK_SIGNING_SECRET, row.requestId);
   try {
-    const expectedPrompts = await countPackPrompts(ctx, data.packId, data.subjectClass);
-    const tune = data.existingTuneId
-      ? await renderOnExistingTune(ctx, data.packId, data.existingTuneId, data.subjectClass, title, urls, requestedAt)
-      : await trainNewTune(ctx, tx, data, title, urls);
-    const tuneId = tune?.id ?? data.existingTuneId ?? null;
+    const expectedPrompts = await countPackPrompts(ctx, row.packId, row.subjectClass);
+    const tune = row.existingTuneId
+      ? await renderOnExistingTune(
+          ctx,
+          row.packId,
+          row.existingTuneId,
+          row.subjectClass,
+          row.title,
+          urls,
+          row.requestedAt,
+        )
+      : await trainNewTune(ctx, row, urls);
+    const tuneId = tune?.id ?? row.existingTuneId ?? null;
     const eta = tune?.eta ? new Date(tune.eta) : null;
     const expiresAt = tune?.expires_at ? new Date(tune.expires_at) : null;
-    await tx.insert(imaging.tunes).values({ ...base, tuneId, status: 'created', eta, expiresAt, expectedPrompts });
-    await ctx.outbox.add(
-      tx,
-      'tune_created',
-      {
-        requestId: data.requestId,
-        userId: data.userId,
-        tuneId,
-        packId: data.packId,
-        eta: eta ? eta.toISOString() : null,
-        expiresAt: expiresAt ? expiresAt.toISOString() : null,
-        subjectClass: data.subjectClass,
-      },
-      { key: data.userId, correlationId },
+    const written = await finishPending(
+      ctx,
+      row,
+      { tuneId, status: 'created', eta, expiresAt, expectedPrompts },
+      (tx) =>
+        ctx.outbox.add(
+          tx,
+          'tune_created',
+          {
+            requestId: row.requestId,
+            userId: row.userId,
+            tuneId,
+            packId: row.packId,
+            eta: eta ? eta.toISOString() : null,
+            expiresAt: expiresAt ? expiresAt.toISOString() : null,
+            subjectClass: row.subjectClass,
+          },
+          { key: row.userId, correlationId: row.correlationId ?? row.requestId },
+        ),
     );
-    ctx.metrics.tunesCreated.inc({ kind: data.existingTuneId ? 'existing' : 'new' });
-    ctx.log.info({ requestId: data.requestId, tuneId, packId: data.packId }, 'tune created');
+    if (!written) return;
+    ctx.metrics.tunesCreated.inc({ kind: row.existingTuneId ? 'existing' : 'new' });
+    ctx.log.info({ requestId: row.requestId, tuneId, packId: row.packId }, 'tune created');
   } catch (error) {
     const failure =
       error instanceof TrainingFailure ? error : error instanceof AstriaError ? failureOf(error) : undefined;
-    if (!failure) throw error; // our own fault (database, blob storage): the event is retried
-    await tx.insert(imaging.tunes).values({ ...base, status: 'failed', failureReason: failure.reason });
-    await ctx.outbox.add(
+    if (!failure) throw error;
+    await failPendingTune(ctx, row, failure.reason, failure.detail);
+  }
+}
+
+/** Marks a pending request failed and publishes `training_failed` (once). */
+export async function failPendingTune(
+  ctx: ImageContext,
+  row: PendingTune,
+  reason: string,
+  detail: string,
+): Promise<void> {
+  const written = await finishPending(ctx, row, { status: 'failed', failureReason: reason }, (tx) =>
+    ctx.outbox.add(
       tx,
       'training_failed',
-      { requestId: data.requestId, userId: data.userId, reason: failure.reason, detail: failure.detail },
-      { key: data.userId, correlationId },
-    );
-    ctx.metrics.tunesFailed.inc({ reason: failure.reason });
-    ctx.log.error({ requestId: data.requestId, reason: failure.reason, detail: failure.detail }, 'training failed');
-  }
+      { requestId: row.requestId, userId: row.userId, reason, detail: detail.slice(0, 1000) },
+      { key: row.userId, correlationId: row.correlationId ?? row.requestId },
+    ),
+  );
+  if (!written) return;
+  ctx.metrics.tunesFailed.inc({ reason });
+  ctx.log.error({ requestId: row.requestId, reason, detail }, 'training failed');
+}
+
+/** Updates a still-pending request and publishes its event in one transaction; false if it was no longer pending. */
+async function finishPending(
+  ctx: ImageContext,
+  row: PendingTune,
+  set: Partial<typeof imaging.tunes.$inferInsert>,
+  publish: (tx: AppTransaction) => Promise<unknown>,
+): Promise<boolean> {
+  return ctx.database.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(imaging.tunes)
+      .set({ ...set, claimedUntil: null, updatedAt: sql`now()` })
+      .where(and(eq(imaging.tunes.requestId, row.requestId), eq(imaging.tunes.status, 'pending')))
+      .returning({ requestId: imaging.tunes.requestId });
+    if (updated.length === 0) return false;
+    await publish(tx);
+    return true;
+  });
 }
 
 /** How many prompts the pack renders for the class (so per-prompt callbacks know when they are all in). */
@@ -134,15 +187,14 @@ async function countPackPrompts(ctx: ImageContext, packId: number, subjectClass:
 
 async function trainNewTune(
   ctx: ImageContext,
-  tx: AppTransaction,
-  data: EventData<'training_requested'>,
-  title: string,
+  data: PendingTune,
   urls: { tune: string; prompts: string },
 ): Promise<AstriaTune | null> {
+  const title = data.title;
   const rows =
     data.photoIds.length === 0
       ? []
-      : await tx
+      : await ctx.database.db
           .select()
           .from(imaging.photos)
           .where(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ImageServiceConfig, imageServiceConfigSchema, loadConfig } from '@astria/config';
 import { queryRows } from '@astria/db';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import {
   buildEnvelope,
   catalog,
@@ -95,6 +95,9 @@ export async function startHarness(
     UPDATE_IMAGES_TOKEN: UPDATE_TOKEN,
     BLOB_LOCAL_DIR: blobDir,
     LOG_LEVEL: 'silent',
+    EVENT_RETRY_BASE_MS: '5',
+    EVENT_RETRY_MAX_MS: '50',
+    OUTBOX_SAFETY_POLL_MS: '50',
     ...options.env,
   });
   const transport = new MemoryTransport({ retry: { baseMs: 5, maxMs: 20 } });
@@ -130,6 +133,13 @@ export async function startHarness(
         key: key ?? (data as { userId?: string }).userId ?? null,
       });
       await transport.publish([{ envelope }]);
+      // The handlers only record jobs: wait for the job worker to finish them.
+      await waitFor(
+        async () =>
+          (await count(database, 'imaging.photos', "status = 'pending'")) === 0 &&
+          (await count(database, 'imaging.tunes', "status = 'pending'")) === 0,
+        { what: 'pending photo and training jobs to finish', timeoutMs: 15_000 },
+      );
     },
     async published(type) {
       const rows = await queryRows<{ type: string; envelope: { data: Record<string, unknown> } }>(

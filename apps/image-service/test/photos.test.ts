@@ -137,4 +137,15 @@ describe('photo intake', () => {
     expect(body).toMatch(/image_photo_download_seconds_count\{[^}]*\} \d+/);
     expect(body).toMatch(/image_photo_inspect_seconds_count\{[^}]*\} \d+/);
   });
+
+  it('gives up after the last attempt: rejected as unreadable (the user sends it again), nothing stuck', async () => {
+    // 10 job attempts (EVENT_MAX_DELIVERY_COUNT) × 3 HTTP tries each.
+    h.astria.failNext('POST /images/inspect', 503, 30);
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(8), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.given-up', mediaId));
+    const event = (await h.published('image_processed')).find((e) => e.data.messageId === 'wamid.given-up');
+    expect(event?.data).toMatchObject({ status: 'rejected', reason: 'unreadable' });
+    expect(await count(h.database, 'imaging.photos', "message_id = 'wamid.given-up' and attempts = 10")).toBe(1);
+    expect(await count(h.database, 'imaging.photos', 'blob_key is not null')).toBe((await files(h.blobDir)).length); // no orphaned blob
+  });
 });

@@ -23,6 +23,16 @@ export const {
   deadLetters: imagingDeadLetters,
 } = createEventTables(imagingSchema);
 
+/** A row that is also a job: attempts so far, when the next one is due, and a lease while a worker has it. */
+function jobColumns() {
+  return {
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+    lastError: text('last_error'),
+  };
+}
+
 /**
  * Training photos, stored in blob storage the moment they arrive (WhatsApp media ids and URLs expire).
  * One row per inbound message; deleted (row and blob) once the user's tune has trained, or when abandoned.
@@ -39,14 +49,18 @@ export const photos = imagingSchema.table(
     blobKey: text('blob_key'),
     mimeType: text('mime_type'),
     sizeBytes: integer('size_bytes'),
-    status: text('status', { enum: ['accepted', 'rejected'] }).notNull(),
+    /** pending: stored as a job by the event handler, processed by the job worker outside any transaction. */
+    status: text('status', { enum: ['pending', 'accepted', 'rejected'] }).notNull(),
     reason: text('reason'),
     subjectClass: text('subject_class'),
     characteristics: jsonb('characteristics').$type<Record<string, string>>().notNull().default({}),
+    correlationId: text('correlation_id'),
+    ...jobColumns(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index('photos_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     uniqueIndex('photos_message_id_key').on(t.messageId),
     index('photos_user_idx').on(t.userId),
     index('photos_updated_at_idx').on(t.updatedAt),
@@ -72,7 +86,7 @@ export const tunes = imagingSchema.table(
     /** The Astria tune (the existing one when re-rendering). */
     tuneId: bigint('tune_id', { mode: 'number' }),
     existingTuneId: bigint('existing_tune_id', { mode: 'number' }),
-    status: text('status', { enum: ['created', 'trained', 'completed', 'failed'] }).notNull(),
+    status: text('status', { enum: ['pending', 'created', 'trained', 'completed', 'failed'] }).notNull(),
     failureReason: text('failure_reason'),
     eta: timestamp('eta', { withTimezone: true }),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
@@ -83,10 +97,12 @@ export const tunes = imagingSchema.table(
     correlationId: text('correlation_id'),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
     tuneDeletedAt: timestamp('tune_deleted_at', { withTimezone: true }),
+    ...jobColumns(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index('tunes_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('tunes_tune_id_idx').on(t.tuneId),
     index('tunes_user_idx').on(t.userId),
     index('tunes_pending_images_idx').on(t.eta).where(sql`images_published_at IS NULL AND status <> 'failed'`),
