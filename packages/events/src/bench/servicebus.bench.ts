@@ -14,6 +14,7 @@ const N = Number(process.env.BENCH_EVENTS ?? 2000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 64);
 const CHUNK = Number(process.env.BENCH_CHUNK ?? 100);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 8);
+const SESSION_IDLE_MS = Number(process.env.BENCH_SESSION_IDLE_MS ?? 200);
 
 interface Run {
   mode: 'batching' | 'single';
@@ -49,7 +50,7 @@ async function run(mode: Run['mode']): Promise<Run> {
     batching: mode === 'batching',
     sessionBatchSize: mode === 'batching' ? 32 : 1,
     maxConcurrentSessions: SESSIONS,
-    sessionIdleMs: 200,
+    sessionIdleMs: SESSION_IDLE_MS,
     retryOptions: PEER_RETRY_OPTIONS,
   });
   const all = events();
@@ -94,7 +95,7 @@ async function run(mode: Run['mode']): Promise<Run> {
 
 async function main(): Promise<void> {
   console.log(
-    `bench:servicebus — ${N} events, ${KEYS} keys (sessions), publish calls of ${CHUNK}, ${SESSIONS} session workers`,
+    `bench:servicebus — ${N} events, ${KEYS} keys (sessions), publish calls of ${CHUNK}, ${SESSIONS} session workers, session idle ${SESSION_IDLE_MS} ms`,
   );
   await run('batching'); // warm-up: JIT, first connection
   const single = await run('single');
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
       keys: KEYS,
       chunk: CHUNK,
       sessions: SESSIONS,
+      sessionIdleMs: SESSION_IDLE_MS,
       single,
       batching,
       publishRatio,
