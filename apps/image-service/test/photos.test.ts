@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { waitFor } from '@astria/db/testing';
 import { ACCEPTED_INSPECTION } from '@astria/simulators/astria';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, type Harness, jpeg, photoMessage, startHarness } from './helpers.js';
 
@@ -147,5 +149,18 @@ describe('photo intake', () => {
     expect(event?.data).toMatchObject({ status: 'rejected', reason: 'unreadable' });
     expect(await count(h.database, 'imaging.photos', "message_id = 'wamid.given-up' and attempts = 10")).toBe(1);
     expect(await count(h.database, 'imaging.photos', 'blob_key is not null')).toBe((await files(h.blobDir)).length); // no orphaned blob
+  });
+
+  it("takes over a crashed worker's job once its lease has expired", async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(9), 'image/jpeg');
+    await h.database.db.execute(sql`insert into imaging.photos
+      (id, user_id, message_id, media_id, status, attempts, claimed_until)
+      values ('00000000-0000-5000-a000-00000000c0de', ${USER}, 'wamid.crashed', ${mediaId}, 'pending', 1,
+              now() - interval '1 minute')`);
+    const event = await waitFor(
+      async () => (await h.published('image_processed')).find((e) => e.data.messageId === 'wamid.crashed'),
+      { what: 'the abandoned job to be processed', timeoutMs: 10_000 },
+    );
+    expect(event.data).toMatchObject({ status: 'accepted', photoId: '00000000-0000-5000-a000-00000000c0de' });
   });
 });
