@@ -87,6 +87,52 @@ describe('the AMQP test peer speaks what the SDK uses', () => {
     await Promise.all([dlq.close(), receiver.close(), sender.close()]);
   });
 
+  it('keeps the locks of a handler that outlives them (session and plain message locks are renewed)', async () => {
+    const transport = new ServiceBusTransport({
+      connectionString: peer.connectionString,
+      retry: { baseMs: 5, maxMs: 20 },
+      sessionIdleMs: 100,
+      retryOptions: PEER_RETRY_OPTIONS,
+    });
+    const attempts: number[] = [];
+    await transport.subscribe({
+      subscription: 'message-service',
+      service: 'message-service',
+      types: ['image_processed', 'pack_images_updated'],
+      maxDeliveryCount: 5,
+      async deliver(_raw, deliveryCount) {
+        attempts.push(deliveryCount);
+        // Slower than the 1 s lock on purpose: only renewal keeps the message from coming back.
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        return 'handled';
+      },
+      async storeDeadLetter() {},
+    });
+    await transport.start();
+    const ordered = buildEnvelope(
+      'image_processed',
+      1,
+      { userId: 'u1', photoId: 'p1', status: 'accepted' },
+      { source: 'image-service', key: 'u1' },
+    );
+    const plain = buildEnvelope(
+      'pack_images_updated',
+      1,
+      { packId: 1, subjectClass: 'man', url: 'https://example.com/p.mp4' },
+      { source: 'image-service' },
+    );
+    await transport.publish([{ envelope: ordered }, { envelope: plain }]);
+    await waitFor(
+      () =>
+        peer.depth('events-image_processed/Subscriptions/message-service') === 0 &&
+        peer.depth('events-pack_images_updated/Subscriptions/message-service') === 0,
+      { what: 'both messages completed', timeoutMs: 10_000 },
+    );
+    expect(attempts).toEqual([1, 1]);
+    expect(peer.stats.managementRequests).toBeGreaterThan(0);
+    await transport.close(1000);
+  });
+
   it('lists and replays dead letters through the CLI command', async () => {
     const transport = new ServiceBusTransport({
       connectionString: peer.connectionString,

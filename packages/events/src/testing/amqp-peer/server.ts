@@ -475,7 +475,10 @@ export class AmqpTestPeer {
           const queue = this.requireQueue(entity);
           const holder = queue.sessionHolders.get(String(body['session-id']));
           if (!holder) throw Object.assign(new Error('The session lock was lost.'), { status: 410 });
-          this.respond(link, request, 200, 'OK', { expiration: new Date(Date.now() + queue.options.lockDurationMs) });
+          // In a session the message locks are the session's lock: renewing it renews them.
+          const expiration = new Date(Date.now() + queue.options.lockDurationMs);
+          for (const m of queue.messages) if (m.lock?.holder === holder) m.lock.lockedUntil = expiration.getTime();
+          this.respond(link, request, 200, 'OK', { expiration });
           return;
         }
         case 'com.microsoft:update-disposition': {
