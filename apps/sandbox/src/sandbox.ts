@@ -57,6 +57,8 @@ export interface StartSandboxOptions {
   trainingDelayMs?: number;
   /** Service log level (default: SANDBOX_LOG_LEVEL, warn). */
   logLevel?: string;
+  /** Ask the image service to (re)build the packs' preview videos at start (default true; uses ffmpeg). */
+  buildPreviews?: boolean;
   /** Where the startup summary goes (default: stdout); null keeps quiet. */
   print?: ((line: string) => void) | null;
 }
@@ -367,6 +369,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await page.listen({ host, port: ports.page });
 
     const startupMs = Math.round(performance.now() - started);
+    if ((options.buildPreviews ?? true) && services.some((c) => c.service === 'image-service')) {
+      void buildPreviews(serviceUrls['image-service'], serviceEnv.UPDATE_IMAGES_TOKEN ?? '', notes);
+    }
     const sandbox: Sandbox = {
       urls,
       simulated: { whatsapp: Boolean(whatsapp), astria: Boolean(astria), payments: Boolean(payments) },
@@ -403,6 +408,28 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await background;
     await closeAll();
     throw error;
+  }
+}
+
+/**
+ * The packs' *Show examples* videos are built by the image service on request (POST /update-images)
+ * and on its schedule; on a fresh sandbox there are none yet, so ask at every start, in the background
+ * (a second ask while a build runs is answered `already_running`).
+ */
+async function buildPreviews(imageServiceUrl: string, token: string, notes: string[]) {
+  // Right after start-up the shared event loop is busy and the service may answer 503: back off and retry.
+  for (let attempt = 1; attempt <= 6; attempt++) {
+    try {
+      const response = await fetch(`${imageServiceUrl}/update-images`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (response.status !== 503 && response.status < 500) return;
+    } catch (error) {
+      if (attempt === 6)
+        notes.push(`preview videos not requested: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)).unref());
   }
 }
 

@@ -17,6 +17,7 @@ export const quiet: StartSandboxOptions = {
   print: null,
   logLevel: 'silent',
   trainingDelayMs: 300,
+  buildPreviews: false,
   env: {},
 };
 
