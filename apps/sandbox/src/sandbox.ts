@@ -534,8 +534,15 @@ function userActions(
     assertPhone(draft.phone);
     const wamid = `wamid.sandbox.${randomUUID()}`;
     chat.put({ ...draft, id: wamid, direction: 'in', at: new Date().toISOString(), reactions: [], status: 'sent' });
-    const result = (await send({ wamid, name: nameOf(draft.phone) })) as { status?: number };
-    const status = typeof result?.status === 'number' ? result.status : 200;
+    // Like Meta: a webhook that is unreachable or answers 5xx is delivered again (same wamid, so the
+    // message service's de-duplication keeps it to one), with backoff.
+    let status = 0;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const result = (await send({ wamid, name: nameOf(draft.phone) })) as { status?: number };
+      status = typeof result?.status === 'number' ? result.status : 200;
+      if (status !== 0 && status < 500) break;
+      if (attempt < 5) await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+    }
     chat.setStatus(wamid, status >= 200 && status < 300 ? 'delivered' : 'failed');
     return chat.get(wamid) as ChatMessage;
   };
