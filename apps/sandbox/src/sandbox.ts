@@ -596,27 +596,27 @@ function summary(
     '',
     `  astria-bot sandbox ready in ${seconds(sandbox.startupMs)} (database ${seconds(sandbox.timings.database)}, migrations ${seconds(sandbox.timings.migrations)}, code ${seconds(sandbox.timings.code)}, services ${seconds(sandbox.timings.services)})`,
     '',
-    `  Chat page        ${sandbox.urls.page}`,
+    `  Chat page            ${sandbox.urls.page}`,
   ];
   for (const service of SERVICE_SPECS.map((s) => s.service)) {
     const running = sandbox.services.find((c) => c.service === service);
     const why = sandbox.missing.find((m) => m.service === service)?.why;
-    lines.push(`  ${service.padEnd(16)} ${running ? `${running.url}  (/health, /metrics)` : `not running: ${why}`}`);
+    lines.push(`  ${service.padEnd(20)} ${running ? `${running.url}  (/health, /metrics)` : `not running: ${why}`}`);
   }
   lines.push('');
   lines.push(
-    `  WhatsApp         ${sandbox.simulated.whatsapp ? `simulated at ${sandbox.urls.whatsapp}` : 'REAL (WHATSAPP_API_URL)'}`,
+    `  WhatsApp             ${sandbox.simulated.whatsapp ? `simulated at ${sandbox.urls.whatsapp}` : 'REAL (WHATSAPP_API_URL)'}`,
   );
   lines.push(
-    `  Astria           ${sandbox.simulated.astria ? `simulated at ${sandbox.urls.astria}` : 'REAL (ASTRIA_API_URL)'}`,
+    `  Astria               ${sandbox.simulated.astria ? `simulated at ${sandbox.urls.astria}` : 'REAL (ASTRIA_API_URL)'}`,
   );
   lines.push(
-    `  SUMIT / Stripe   ${sandbox.simulated.payments ? `simulated at ${sandbox.urls.payments}` : realPayments ? 'REAL payment links (*_TIER_PAYMENT_LINK)' : 'not available (placeholder payment links)'}`,
+    `  SUMIT / Stripe       ${sandbox.simulated.payments ? `simulated at ${sandbox.urls.payments}` : realPayments ? 'REAL payment links (*_TIER_PAYMENT_LINK)' : 'not available (placeholder payment links)'}`,
   );
   lines.push(
-    `  Database         ${driver === 'pglite' ? (inMemory ? 'PGlite in memory' : `PGlite at ${join(dataDir, 'pglite')}`) : 'PostgreSQL (DATABASE_URL)'}`,
+    `  Database             ${driver === 'pglite' ? (inMemory ? 'PGlite in memory' : `PGlite at ${join(dataDir, 'pglite')}`) : 'PostgreSQL (DATABASE_URL)'}`,
   );
-  lines.push('  Events           in-process memory transport');
+  lines.push('  Events               in-process memory transport');
   for (const note of notes) lines.push(`  ! ${note}`);
   lines.push('');
   return lines;
