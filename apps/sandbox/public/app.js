@@ -40,6 +40,11 @@ async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
+/** Only http(s) and same-origin URLs become links or media sources (never `javascript:`). */
+function safeUrl(url) {
+  return typeof url === 'string' && (/^https?:\/\//i.test(url) || url.startsWith('/')) ? url : undefined;
+}
+
 function toast(message) {
   const log = $('#messages');
   log.append(h('li', { class: 'typing', role: 'status' }, message));
@@ -106,7 +111,7 @@ function time(iso) {
 }
 
 function media(message) {
-  const url = message.mediaUrl;
+  const url = safeUrl(message.mediaUrl);
   if (!url) return null;
   if (message.kind === 'image' || message.kind === 'sticker') {
     return h('img', {
@@ -129,8 +134,8 @@ function media(message) {
 function headerOf(message) {
   const header = message.header;
   if (!header) return null;
-  if (header.imageUrl) return h('img', { src: header.imageUrl, alt: 'Header image', onload: keepBottom });
-  if (header.videoUrl) return h('video', { src: header.videoUrl, controls: true, preload: 'metadata' });
+  if (header.imageUrl) return h('img', { src: safeUrl(header.imageUrl), alt: 'Header image', onload: keepBottom });
+  if (header.videoUrl) return h('video', { src: safeUrl(header.videoUrl), controls: true, preload: 'metadata' });
   if (header.text) return h('div', { class: 'header-text', dir: 'auto' }, header.text);
   return null;
 }
@@ -166,7 +171,7 @@ function choicesOf(message) {
       { class: 'choices' },
       h(
         'a',
-        { href: message.cta.url, target: '_blank', rel: 'noopener', dir: 'auto', class: 'cta' },
+        { href: safeUrl(message.cta.url), target: '_blank', rel: 'noopener', dir: 'auto', class: 'cta' },
         `↗ ${message.cta.text}`,
       ),
     );
