@@ -1,6 +1,7 @@
 import type { MessageServiceConfig } from '@astria/config';
 import { acceptRawBodies, parseJson, safeEqual, verifySha256Signature } from '@astria/service-kit';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { GraphClient } from './graph/client.js';
 import { Throttle } from './graph/throttle.js';
 import { registerMessageMetrics } from './metrics.js';
@@ -28,7 +29,7 @@ export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
  * The message service: the WhatsApp webhook (GET handshake, POST notifications), the consumers of
  * the domain events and the ordered outbound sender.
  */
-export const messageServiceApp: FastifyPluginAsync<MessageServiceAppOptions> = async (app, options) => {
+const plugin: FastifyPluginAsync<MessageServiceAppOptions> = async (app, options) => {
   const { config } = options;
   const metrics = registerMessageMetrics(app.metrics);
   const graph = new GraphClient({
@@ -128,3 +129,9 @@ export const messageServiceApp: FastifyPluginAsync<MessageServiceAppOptions> = a
     });
   });
 };
+
+/** Not encapsulated, so `app.messageService` is visible on the service's root instance (tests, sandbox). */
+export const messageServiceApp: FastifyPluginAsync<MessageServiceAppOptions> = fp(plugin, {
+  name: 'message-service',
+  fastify: '5.x',
+});

@@ -110,7 +110,8 @@ export class NotAWhatsAppNotification extends Error {}
 
 function toMs(ts: string | number | undefined, fallback: number): number {
   const n = typeof ts === 'number' ? ts : ts !== undefined ? Number(ts) : Number.NaN;
-  return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : fallback;
+  // Seconds; anything not a plausible date (negative, NaN, beyond year 9999) falls back to now.
+  return Number.isFinite(n) && n > 0 && n < 253_402_300_800 ? Math.round(n * 1000) : fallback;
 }
 
 function str(v: unknown): string | undefined {
