@@ -73,7 +73,7 @@ export interface WhatsAppSimulator {
   onMarkRead(listener: (read: { messageId: string; typing: boolean; at: Date }) => void): () => void;
   failNext(count: number, error: GraphErrorSpec): void;
   failFor(to: string, error: GraphErrorSpec | null): void;
-  addMedia(bytes: Buffer, mimeType: string): { mediaId: string };
+  addMedia(bytes: Buffer | Uint8Array, mimeType: string): { mediaId: string };
   expireMedia(mediaId: string): void;
   setWebhookUrl(url: string): void;
   sendText(from: string, body: string, opts?: InboundOptions): Promise<WebhookDelivery>;
@@ -355,7 +355,13 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     },
     addMedia(bytes, mimeType) {
       const mediaId = String(1_000_000_000_000_000n + BigInt(`0x${randomBytes(6).toString('hex')}`));
-      media.set(mediaId, { bytes, mimeType, sha256: createHash('sha256').update(bytes).digest('hex'), expired: false });
+      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+      media.set(mediaId, {
+        bytes: buffer,
+        mimeType,
+        sha256: createHash('sha256').update(buffer).digest('hex'),
+        expired: false,
+      });
       return { mediaId };
     },
     expireMedia(mediaId) {
