@@ -11,3 +11,8 @@ export * from './runtime.js';
 export * from './transport.js';
 export * from './transport-factory.js';
 export { MemoryTransport, type MemoryTransportOptions } from './transports/memory.js';
+export {
+  createServiceBusTransport,
+  ServiceBusTransport,
+  type ServiceBusTransportOptions,
+} from './transports/servicebus.js';

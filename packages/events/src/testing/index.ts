@@ -1,3 +1,4 @@
+export * from './amqp-peer/index.js';
 export {
   type ContractDeadLetter,
   type ContractHarness,
