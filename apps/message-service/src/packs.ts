@@ -69,7 +69,7 @@ export class PacksClient {
         try {
           response = await fetch(url, {
             headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' },
-            signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+            signal: AbortSignal.timeout(this.options.timeoutMs ?? 3000),
           });
         } catch (error) {
           throw new AstriaApiError(`GET /packs failed: ${(error as Error).message}`, null);
@@ -82,7 +82,7 @@ export class PacksClient {
         if (!Array.isArray(body)) throw new AstriaApiError('GET /packs did not return an array', response.status);
         return body.map(toPack).filter((p): p is Pack => p !== null);
       },
-      this.options.retry ?? { attempts: 3, baseMs: 200, maxMs: 2000 },
+      this.options.retry ?? { attempts: 2, baseMs: 200, maxMs: 1000 },
       (error) => error instanceof AstriaApiError && error.retryable,
     );
   }
@@ -91,7 +91,11 @@ export class PacksClient {
   async list(): Promise<Pack[]> {
     const now = this.now();
     if (this.cached && now - this.cached.at < this.options.ttlMs) return this.cached.packs;
-    if (this.cached && now - this.failedAt < (this.options.failureBackoffMs ?? 30_000)) return this.cached.packs;
+    if (now - this.failedAt < (this.options.failureBackoffMs ?? 30_000)) {
+      // Astria failed moments ago: answer at once (stale, or nothing) instead of stalling a webhook.
+      if (this.cached) return this.cached.packs;
+      throw new AstriaApiError('GET /packs failed recently; not retrying yet', null);
+    }
     if (!this.inflight) {
       this.inflight = this.fetchPacks()
         .then((packs) => {

@@ -48,6 +48,9 @@ describe('Astria packs client', () => {
     expect(await client.list()).toBe(good);
     const empty = new PacksClient({ baseUrl: server.url, apiKey: 'astria-key', ttlMs: 10, retry });
     await expect(empty.list()).rejects.toThrow(/503/);
+    const requests = server.state.requests;
+    await expect(empty.list()).rejects.toThrow(/recently/); // fails fast: no webhook waits on a known outage
+    expect(server.state.requests).toBe(requests);
     server.state.failWith = 0;
     const bad = new PacksClient({ baseUrl: server.url, apiKey: 'wrong', ttlMs: 10, retry });
     const before = server.state.requests;
