@@ -441,7 +441,12 @@ function renderTimelineEntry(entry) {
       : `key ${shortKey(entry.key)} · ${outcome} · ${ms(entry.latencyMs)} end-to-end · handler ${ms(entry.handlerMs)}${retries}`;
   return h(
     'li',
-    { class: `${entry.kind} ${outcome}`, title: entry.error || entry.eventId, 'data-type': entry.type },
+    {
+      class: `${entry.kind} ${outcome}`,
+      title: entry.error || entry.eventId,
+      'data-type': entry.type,
+      'data-seq': entry.seq,
+    },
     h('span', { class: 'type' }, entry.type),
     h('span', { class: 'flow' }, flow),
     h('span', { class: 'detail' }, detail),
@@ -457,7 +462,12 @@ function renderCounters() {
     `${timelineEntries.length} entries · ${handled} handled · ${counters.retries} retries · ${counters.deadLetters} dead letters`;
 }
 
+const shownSeqs = new Set();
+
 function addTimeline(entry, live = true) {
+  // The stream opens before the initial state is read, so an entry may come both ways: show it once.
+  if (shownSeqs.has(entry.seq)) return;
+  shownSeqs.add(entry.seq);
   timelineEntries.push(entry);
   if (timelineEntries.length > 300) timelineEntries.shift();
   if (live) {
@@ -465,7 +475,10 @@ function addTimeline(entry, live = true) {
     if (entry.outcome === 'dead_lettered') counters.deadLetters++;
   }
   const list = $('#timeline');
-  list.prepend(renderTimelineEntry(entry));
+  const element = renderTimelineEntry(entry);
+  // Newest first, by sequence, whichever way the entry arrived.
+  const before = [...list.children].find((li) => Number(li.dataset.seq) < entry.seq);
+  list.insertBefore(element, before || null);
   while (list.children.length > 300) list.lastChild.remove();
   renderCounters();
 }
@@ -495,6 +508,8 @@ function renderServices(services) {
 let renderQueued = false;
 function upsert(message) {
   const previous = state.messages.get(message.id);
+  // A POST's answer can arrive after a newer copy came over the stream: keep the newest.
+  if (previous && (previous.rev ?? 0) > (message.rev ?? 0)) return;
   if (previous?.readSent) message.readSent = true;
   state.messages.set(message.id, message);
   if (!state.users.has(message.phone)) {
@@ -524,6 +539,8 @@ function connect() {
 }
 
 async function load() {
+  // Listen first, then read the state: nothing that happens in between is missed (revisions order them).
+  connect();
   const initial = await api('/api/state');
   for (const user of initial.users) state.users.set(user.phone, user);
   const simulated = Object.entries(initial.simulated)
@@ -532,15 +549,23 @@ async function load() {
   $('#simulated').textContent = simulated;
   renderServices(initial.services);
   renderSamples(initial.samples);
-  counters = { ...initial.counters };
+  // The server's totals cover everything up to its snapshot; add what streamed in after it.
+  const snapshotSeq = initial.timeline.reduce((max, e) => Math.max(max, e.seq), 0);
+  const later = timelineEntries.filter((e) => e.seq > snapshotSeq);
+  counters = {
+    retries: initial.counters.retries + later.filter((e) => e.outcome === 'retry').length,
+    deadLetters: initial.counters.deadLetters + later.filter((e) => e.outcome === 'dead_lettered').length,
+  };
   for (const entry of initial.timeline) addTimeline(entry, false);
   for (const user of initial.users) {
-    for (const message of await api(`/api/users/${user.phone}/messages`)) state.messages.set(message.id, message);
+    for (const message of await api(`/api/users/${user.phone}/messages`)) {
+      const known = state.messages.get(message.id);
+      if (!known || (known.rev ?? 0) <= (message.rev ?? 0)) state.messages.set(message.id, message);
+    }
   }
   renderUsers();
   if (state.current && state.users.has(state.current)) selectUser(state.current);
   else state.current = null;
-  connect();
 }
 
 $('#hide-sends').addEventListener('change', (event) => {

@@ -57,6 +57,8 @@ export interface ChatMessage {
   status: ChatStatus;
   /** The bot showed its typing indicator after reading this message. */
   typing?: boolean;
+  /** Grows with every change: the page keeps the newest copy whichever way (SSE or a response) it came. */
+  rev?: number;
 }
 
 export type ChatChange = { type: 'message'; message: ChatMessage } | { type: 'user'; phone: string; name: string };
@@ -194,11 +196,15 @@ export class ChatStore {
   private readonly messages = new Map<string, ChatMessage>();
   private readonly listeners = new Set<(change: ChatChange) => void>();
   /** Reactions and receipts that arrived before the message they refer to (the bot can be that quick). */
+  private revision = 0;
   private readonly pending = new Map<string, Array<(message: ChatMessage) => ChatMessage>>();
 
   constructor(snapshot?: ChatSnapshot) {
     for (const user of snapshot?.users ?? []) this.users.set(user.phone, user);
-    for (const message of snapshot?.messages ?? []) this.messages.set(message.id, message);
+    for (const message of snapshot?.messages ?? []) {
+      this.messages.set(message.id, message);
+      this.revision = Math.max(this.revision, message.rev ?? 0);
+    }
   }
 
   snapshot(): ChatSnapshot {
@@ -240,6 +246,7 @@ export class ChatStore {
       this.pending.delete(message.id);
       for (const update of queued) next = update(next);
     }
+    next = { ...next, rev: ++this.revision };
     this.messages.set(next.id, next);
     this.emit({ type: 'message', message: next });
     return next;

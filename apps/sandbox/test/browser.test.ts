@@ -111,15 +111,16 @@ describe('the chat page in a browser', () => {
     await page.screenshot({ path: `${ARTIFACTS}sandbox-desktop.png` });
 
     // Every control has an accessible name (visible text, a label, or visually hidden text).
-    const unnamed = await page.evaluate(() =>
+    // (A string runs in the page: the test's TypeScript has no DOM types.)
+    const unnamed = await page.evaluate<string[]>(`
       [...document.querySelectorAll('button, a[href], input:not([type=hidden]), textarea, select')]
         .filter((el) => {
-          const labelled = el.id && document.querySelector(`label[for="${el.id}"]`);
-          const text = (el.textContent ?? '').trim() || el.getAttribute('aria-label') || el.getAttribute('title');
+          const labelled = el.id && document.querySelector('label[for="' + el.id + '"]');
+          const text = (el.textContent || '').trim() || el.getAttribute('aria-label') || el.getAttribute('title');
           return !labelled && !text && !el.closest('label');
         })
-        .map((el) => el.outerHTML.slice(0, 80)),
-    );
+        .map((el) => el.outerHTML.slice(0, 80))
+    `);
     expect(unnamed).toEqual([]);
 
     // Phone width: the chat alone, panels behind buttons.

@@ -118,6 +118,15 @@ describe('ChatStore', () => {
     expect(chat.get('wamid.b')?.reactions).toEqual([{ emoji: '✅', by: 'bot' }]);
   });
 
+  it('numbers every change, so a stale copy can be told from a newer one', () => {
+    const chat = new ChatStore();
+    const first = chat.put(userMessage('wamid.d'));
+    chat.react('wamid.d', '✅', 'bot');
+    expect(chat.get('wamid.d')?.rev).toBeGreaterThan(first.rev ?? 0);
+    const copy = new ChatStore(chat.snapshot());
+    expect(copy.put(userMessage('wamid.e')).rev).toBeGreaterThan(chat.get('wamid.d')?.rev ?? 0);
+  });
+
   it('tells listeners every change and survives a snapshot round trip', () => {
     const chat = new ChatStore();
     const seen: string[] = [];
