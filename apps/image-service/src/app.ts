@@ -4,7 +4,7 @@ import { acceptRawBodies, parseJson, safeEqual } from '@astria/service-kit';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { assertBlobKey, type BlobStorage } from './blob-storage.js';
-import { createImageContext, type ImageContext } from './context.js';
+import { createImageContext } from './context.js';
 import { markTuneTrained, recordPrompts } from './delivery.js';
 import { callbackToken } from './domain/callback-token.js';
 import { MalformedCallbackError, parseCallbackBody } from './domain/callbacks.js';

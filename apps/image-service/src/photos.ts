@@ -38,7 +38,7 @@ export type Outcome = {
  * (two steps), stores it in blob storage, inspects it with Astria and publishes `image_processed`.
  */
 export async function handlePhotoMessage(
-  ctx: ImageContext,
+  _ctx: ImageContext,
   event: EventEnvelope<'user_message_received', EventData<'user_message_received'>>,
   tx: AppTransaction,
 ): Promise<void> {

@@ -49,7 +49,7 @@ function failureOf(error: AstriaError): TrainingFailure {
  * delivered twice is one row, so one tune.
  */
 export async function handleTrainingRequested(
-  ctx: ImageContext,
+  _ctx: ImageContext,
   event: EventEnvelope<'training_requested', EventData<'training_requested'>>,
   tx: AppTransaction,
 ): Promise<void> {

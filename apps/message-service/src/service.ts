@@ -162,7 +162,7 @@ export class MessageService {
   private async runGroup(batch: IngestJob[]): Promise<void> {
     try {
       const results = await this.ingestGroup(batch);
-      batch.forEach((job, i) => job.resolve(results[i] as IngestResult));
+      for (const [i, job] of batch.entries()) job.resolve(results[i] as IngestResult);
       this.deps.metrics.groupSize.observe(batch.length);
     } catch (error) {
       if (batch.length === 1) {
