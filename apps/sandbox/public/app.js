@@ -547,6 +547,13 @@ async function load() {
     .map(([name, yes]) => `${name}: ${yes ? 'simulated' : 'real'}`)
     .join(' · ');
   $('#simulated').textContent = simulated;
+  if (!initial.simulated.whatsapp) {
+    // A real WhatsApp number: users chat from their phones; the page only watches.
+    for (const control of document.querySelectorAll('#composer button, #composer textarea, #photo-input'))
+      control.disabled = true;
+    $('#chat-subtitle').textContent =
+      'WhatsApp is real here: chat from a phone; the event timeline still shows everything';
+  }
   renderServices(initial.services);
   renderSamples(initial.samples);
   // The server's totals cover everything up to its snapshot; add what streamed in after it.
