@@ -1,6 +1,6 @@
 import type { MessageServiceConfig } from '@astria/config';
 import type { AppTransaction, Database, Executor } from '@astria/db';
-import type { EventHandlers, EventRuntime } from '@astria/events';
+import { type EventHandlers, type EventRuntime, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
 import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
@@ -19,6 +19,11 @@ import {
   upsertPackVideo,
 } from './store.js';
 import type { InboundMessage, ParsedNotification } from './webhook/notification.js';
+
+/** What a Graph send came to, recorded with the inbox row. */
+type SendOutcome =
+  | { ok: true; wamid: string | null; attempts: number }
+  | { ok: false; errorCode: number | null; errorMessage: string };
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -223,7 +228,7 @@ export class MessageService {
     await this.applyInput(tx, userId, input, packs, correlationId ?? userId);
   }
 
-  /** Consumers of the catalog events this service subscribes to; each runs in the inbox transaction. */
+  /** Consumers of the catalog events this service subscribes to; each commits with its inbox row. */
   handlers(): EventHandlers {
     return {
       image_processed: (event, tx) =>
@@ -239,56 +244,60 @@ export class MessageService {
       pack_images_updated: async (event, tx) => {
         await upsertPackVideo(tx, event.data.packId, event.data.subjectClass, event.data.url);
       },
-      whatsapp_send_requested: async (event, tx) => {
-        const { to, message, replyTo } = event.data;
-        const started = performance.now();
-        const { metrics, logger } = this.deps;
-        await this.deps.throttle.acquire();
-        try {
-          const sent = await this.deps.graph.send(to, message, replyTo);
-          await recordSend(tx, {
-            eventId: event.id,
-            recipient: to,
-            kind: message.kind,
-            wamid: sent.wamid,
-            outcome: 'sent',
-            attempts: sent.attempts,
-          });
-          metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });
-          metrics.sendDuration.observe({ outcome: 'sent' }, (performance.now() - started) / 1000);
-        } catch (error) {
-          if (!(error instanceof GraphApiError)) throw error;
-          if (error.retryable) {
-            // Hand it back: the transport retries later and keeps later messages to this user waiting.
-            metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
-            throw error;
+      // The Graph call runs outside any transaction (no pooled connection held while waiting on the
+      // throttle or WhatsApp); its outcome is recorded with the inbox row afterwards.
+      whatsapp_send_requested: withExternalEffect(
+        async (event): Promise<SendOutcome> => {
+          const { to, message, replyTo } = event.data;
+          const started = performance.now();
+          const { metrics, logger } = this.deps;
+          await this.deps.throttle.acquire();
+          try {
+            const sent = await this.deps.graph.send(to, message, replyTo);
+            metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });
+            metrics.sendDuration.observe({ outcome: 'sent' }, (performance.now() - started) / 1000);
+            return { ok: true, wamid: sent.wamid, attempts: sent.attempts };
+          } catch (error) {
+            if (!(error instanceof GraphApiError)) throw error;
+            if (error.retryable) {
+              // Hand it back: the transport retries later and keeps later messages to this user waiting.
+              metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
+              throw error;
+            }
+            metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
+            metrics.sendDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
+            metrics.alerts.inc({ kind: `send_${error.label}` });
+            logger.error(
+              {
+                alert: true,
+                to: maskPhone(to),
+                kind: message.kind,
+                code: error.code,
+                status: error.status,
+                err: error.message,
+              },
+              'WhatsApp send failed permanently; not retried',
+            );
+            return { ok: false, errorCode: error.code ?? error.status, errorMessage: error.message };
           }
-          metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
-          metrics.sendDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
-          metrics.alerts.inc({ kind: `send_${error.label}` });
-          logger.error(
-            {
-              alert: true,
-              to: maskPhone(to),
-              kind: message.kind,
-              code: error.code,
-              status: error.status,
-              err: error.message,
-            },
-            'WhatsApp send failed permanently; not retried',
+        },
+        async (event, tx, outcome) => {
+          const base = { eventId: event.id, recipient: event.data.to, kind: event.data.message.kind };
+          await recordSend(
+            tx,
+            outcome.ok
+              ? { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts }
+              : {
+                  ...base,
+                  wamid: null,
+                  outcome: 'failed',
+                  errorCode: outcome.errorCode,
+                  errorMessage: outcome.errorMessage,
+                  attempts: 1,
+                },
           );
-          await recordSend(tx, {
-            eventId: event.id,
-            recipient: to,
-            kind: message.kind,
-            wamid: null,
-            outcome: 'failed',
-            errorCode: error.code ?? error.status,
-            errorMessage: error.message,
-            attempts: 1,
-          });
-        }
-      },
+        },
+      ),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AppTransaction, type Database, EVENT_TABLES } from '@astria/db';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
 import { type EventEnvelope, envelopeSchema } from './envelope.js';
 import { PermanentDeliveryError, type Subscriber } from './transport.js';
@@ -12,7 +12,36 @@ export type EventHandler<T extends EventType> = (
   tx: AppTransaction,
 ) => Promise<void>;
 
-export type EventHandlers = { [T in EventType]?: EventHandler<T> };
+/**
+ * A handler with an external effect (an HTTP call) that must not hold a database transaction open:
+ * `outsideTransaction` runs first, with no connection held, once the inbox shows the event is new;
+ * the step it returns is then committed together with the inbox row. Use `withExternalEffect`.
+ */
+export interface ExternalEffectHandler<T extends EventType> {
+  readonly outsideTransaction: (
+    event: EventEnvelope<T, EventData<T>>,
+  ) => Promise<(tx: AppTransaction) => Promise<void>>;
+}
+
+/**
+ * Builds an ExternalEffectHandler: `effect` runs outside any transaction (throw to have the event
+ * retried); `record` writes its result in the inbox transaction. Per-key ordering means an event is
+ * never in two deliveries at once, so the effect runs once per event except when the process dies
+ * between the effect and the commit (at-least-once, as the external API allows).
+ */
+export function withExternalEffect<T extends EventType, R>(
+  effect: (event: EventEnvelope<T, EventData<T>>) => Promise<R>,
+  record: (event: EventEnvelope<T, EventData<T>>, tx: AppTransaction, result: R) => Promise<void>,
+): ExternalEffectHandler<T> {
+  return {
+    async outsideTransaction(event) {
+      const result = await effect(event);
+      return (tx) => record(event, tx, result);
+    },
+  };
+}
+
+export type EventHandlers = { [T in EventType]?: EventHandler<T> | ExternalEffectHandler<T> };
 
 export interface ConsumerOptions {
   database: Database;
@@ -75,7 +104,10 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
     maxDeliveryCount: options.maxDeliveryCount ?? 10,
     async deliver(raw, _deliveryCount) {
       const event = parseIncoming(raw);
-      const handler = options.handlers[event.type as EventType] as EventHandler<EventType> | undefined;
+      const handler = options.handlers[event.type as EventType] as
+        | EventHandler<EventType>
+        | ExternalEffectHandler<EventType>
+        | undefined;
       if (!handler) throw new PermanentDeliveryError('no_handler', `${subscription} has no handler for ${event.type}`);
       // The handler runs in a consumer span whose parent is the producer's trace, carried in the event.
       const parent = event.traceparent
@@ -96,7 +128,20 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
         },
         parent,
         async (span) => {
+          const typed = event as EventEnvelope<EventType, EventData<EventType>>;
           try {
+            let step: (tx: AppTransaction) => Promise<void>;
+            if (typeof handler === 'function') {
+              step = (tx) => handler(typed, tx);
+            } else {
+              const seen = await options.database.db
+                .select({ eventId: tables.inbox.eventId })
+                .from(tables.inbox)
+                .where(and(eq(tables.inbox.subscription, subscription), eq(tables.inbox.eventId, event.id)))
+                .limit(1);
+              if (seen.length > 0) return 'duplicate' as const;
+              step = await handler.outsideTransaction(typed);
+            }
             return await options.database.db.transaction(async (tx) => {
               const inserted = await tx
                 .insert(tables.inbox)
@@ -104,7 +149,7 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
                 .onConflictDoNothing()
                 .returning({ eventId: tables.inbox.eventId });
               if (inserted.length === 0) return 'duplicate' as const;
-              await handler(event as EventEnvelope<EventType, EventData<EventType>>, tx);
+              await step(tx);
               return 'handled' as const;
             });
           } catch (error) {

@@ -94,6 +94,17 @@ export async function createService<TOptions extends Record<string, unknown>>(
     reply.header('x-request-id', request.id);
   });
 
+  // Draining: a request still in flight when close() starts is answered, then its keep-alive
+  // connection is closed too (Node closes only the connections idle at that moment; a connection
+  // that turns idle later would keep the server open until the keep-alive timeout).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   // Shutdown order: stop taking requests (Fastify), stop publishing, drain handlers, mark what settled, close the pool.
   app.addHook('onClose', async () => {
     await deps.events.stop();

@@ -1,8 +1,9 @@
+import type { AppTransaction } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventData, EventInput, ServiceName } from '../catalog.js';
-import type { EventHandlers } from '../consumer.js';
+import { type EventHandlers, withExternalEffect } from '../consumer.js';
 import { buildEnvelope, type EventEnvelope } from '../envelope.js';
 import { createEventRuntime, type EventRuntime } from '../runtime.js';
 import type { Transport } from '../transport.js';
@@ -107,10 +108,7 @@ export function describeTransportContract(name: string, createHarness: HarnessFa
 
     const recordEffect =
       (subscription: string) =>
-      async (
-        event: EventEnvelope<'user_message_received', EventData<'user_message_received'>>,
-        tx: Parameters<NonNullable<EventHandlers['user_message_received']>>[1],
-      ) => {
+      async (event: EventEnvelope<'user_message_received', EventData<'user_message_received'>>, tx: AppTransaction) => {
         const n = Number(event.data.text?.split(' ')[1]);
         await tx.execute(
           sql`insert into public.contract_effects (subscription, event_id, key, n) values (${subscription}, ${event.id}, ${event.key}, ${n})`,
@@ -299,6 +297,41 @@ export function describeTransportContract(name: string, createHarness: HarnessFa
         what: 'a later event of the key',
       });
       expect((await effects('image-service')).filter((r) => r.n === 1)).toHaveLength(1);
+    });
+
+    it('runs an external effect outside the transaction, once per event, retrying when it fails', async () => {
+      const producer = await runtime('message-service');
+      const calls: number[] = [];
+      let failures = 1;
+      const record = recordEffect('image-service');
+      await runtime('image-service', [
+        {
+          handlers: {
+            user_message_received: withExternalEffect(
+              async (event) => {
+                calls.push(Number(event.data.text?.split(' ')[1]));
+                if (failures-- > 0) throw new Error('provider timeout');
+                return 'sent';
+              },
+              async (event, tx, result) => {
+                expect(result).toBe('sent');
+                await record(event, tx);
+              },
+            ),
+          },
+        },
+      ]);
+      await startAll();
+      const [first] = await publishMessages(
+        producer,
+        [1, 2].map((n) => ({ userId: 'u1', n })),
+      );
+      await waitFor(async () => (await effects('image-service')).length === 2, { what: 'both effects' });
+      expect(calls).toEqual([1, 1, 2]);
+      await harness.transport.publish([{ envelope: first as EventEnvelope }]);
+      await publishMessages(producer, [{ userId: 'u1', n: 3 }]);
+      await waitFor(async () => (await effects('image-service')).length === 3, { what: 'the third effect' });
+      expect(calls).toEqual([1, 1, 2, 3]);
     });
 
     it('dead-letters an invalid payload at once, without retrying', async () => {
