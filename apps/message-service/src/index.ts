@@ -1,3 +1,4 @@
+export { normalizeUserId } from '@astria/events';
 export { type MessageServiceAppOptions, messageServiceApp, WEBHOOK_BODY_LIMIT } from './app.js';
 export { COPY } from './conversation/copy.js';
 export { needsPacks, packsOfTier, paymentLinkFor, runConversation, tierOfSlug } from './conversation/engine.js';
@@ -8,7 +9,6 @@ export { Throttle } from './graph/throttle.js';
 export { type MessageMetrics, registerMessageMetrics } from './metrics.js';
 export { AstriaApiError, PacksClient } from './packs.js';
 export { engineConfigFrom, MessageService } from './service.js';
-export { normalizeUserId } from './user-id.js';
 export {
   type InboundMessage,
   NotAWhatsAppNotification,

@@ -1,10 +1,10 @@
+import { normalizeUserId } from '@astria/events';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphApiError, GraphClient } from '../src/graph/client.js';
 import { toGraphPayload } from '../src/graph/payload.js';
 import { Throttle } from '../src/graph/throttle.js';
 import { PacksClient } from '../src/packs.js';
-import { normalizeUserId } from '../src/user-id.js';
 import { startPacksServer } from './packs-server.js';
 
 describe('Astria packs client', () => {

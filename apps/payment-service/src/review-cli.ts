@@ -1,8 +1,7 @@
 import type { Database } from '@astria/db';
-import { createOutbox } from '@astria/events';
+import { createOutbox, normalizeUserId } from '@astria/events';
 import { applyReviewedPayment, listNeedsReview, listRejections } from './review.js';
 import { parseTier } from './tiers.js';
-import { normalizeUserId } from './user-id.js';
 
 export const USAGE = `Usage:
   pnpm --filter @astria/payment-service payments review                 payments that need review, and 422 payloads kept

@@ -1,7 +1,7 @@
+import { normalizeUserId } from '@astria/events';
 import type Stripe from 'stripe';
 import { type IncomingPayment, type Interpretation, reviewReason } from './payment.js';
 import type { Tier } from './tiers.js';
-import { normalizeUserId } from './user-id.js';
 
 export const PAYMENT_EVENT_TYPES = new Set(['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
 

@@ -1,7 +1,7 @@
+import { normalizeUserId } from '@astria/events';
 import { readPath } from './field-path.js';
 import { type IncomingPayment, type Interpretation, reviewReason, toAmount } from './payment.js';
 import { parseTier } from './tiers.js';
-import { normalizeUserId } from './user-id.js';
 
 /** Where each value sits in a SUMIT webhook (they differ per SUMIT account). */
 export interface SumitFields {

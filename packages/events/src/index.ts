@@ -16,3 +16,4 @@ export {
   ServiceBusTransport,
   type ServiceBusTransportOptions,
 } from './transports/servicebus.js';
+export { normalizeUserId } from './user-id.js';

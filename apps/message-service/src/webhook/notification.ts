@@ -1,5 +1,5 @@
+import { normalizeUserId, payloads } from '@astria/events';
 import { z } from 'zod';
-import { normalizeUserId } from '../user-id.js';
 
 /**
  * WhatsApp webhook notifications → our normalized inbound messages and status updates.
@@ -45,24 +45,9 @@ export const notificationSchema = z.looseObject({
   entry: z.array(z.looseObject({ id: z.string().optional(), changes: z.array(change).default([]) })).max(10_000),
 });
 
-export const INBOUND_TYPES = [
-  'text',
-  'image',
-  'interactive',
-  'button',
-  'reaction',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'order',
-  'system',
-  'request_welcome',
-  'unsupported',
-] as const;
-export type InboundType = (typeof INBOUND_TYPES)[number];
+/** The message types WhatsApp sends, as the catalog's `user_message_received` knows them. */
+export const INBOUND_TYPES: readonly InboundType[] = payloads.inboundMessageType.options;
+export type InboundType = z.infer<typeof payloads.inboundMessageType>;
 
 export interface InboundMessage {
   /** wamid: the de-duplication key. */

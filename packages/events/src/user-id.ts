@@ -1,6 +1,8 @@
 /**
- * Our id for a user, the same rule the message service keys users by: the WhatsApp number as digits
- * only, with country code (`+972 50-123-4567` → `972501234567`). Pure and dependency-free.
+ * Our id for a user (`userId` in every user event and the ordering key): the WhatsApp number as
+ * digits only, with country code (`+972 50-123-4567` → `972501234567`), or WhatsApp's
+ * business-scoped user id for a user who hides their number. The message service keys users by it
+ * and the payment service maps a payer's phone to it, so both must use this one function.
  *
  * Rules, in order (explicit because a payment form's phone field is free text):
  * 1. letters: only WhatsApp's business-scoped user id (`US.1349…`) is accepted, verbatim;
