@@ -1,6 +1,6 @@
 import type { MessageServiceConfig } from '@astria/config';
 import type { AppTransaction, Database, Executor } from '@astria/db';
-import { type EventHandlers, type EventRuntime, withExternalEffect } from '@astria/events';
+import { type EventHandlers, type EventRuntime, pendingEvent, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
 import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
@@ -110,18 +110,21 @@ export class MessageService {
     const result = runConversation(conversation, input, context);
     await saveConversation(tx, result.conversation);
     await storeFeedback(tx, userId, result.feedback);
-    const { outbox } = this.deps.events;
-    for (const event of result.events) {
-      await outbox.add(tx, event.type, event.data as never, { key: userId, correlationId });
-    }
-    for (const reply of result.replies) {
-      await outbox.add(
-        tx,
-        'whatsapp_send_requested',
-        { to: userId, message: reply.message, ...(reply.replyTo ? { replyTo: reply.replyTo } : {}) },
-        { key: userId, correlationId },
-      );
-    }
+    // Every event and reply of this turn in one statement (one round trip), in order.
+    await this.deps.events.outbox.addMany(tx, [
+      ...result.events.map((event) => ({
+        type: event.type,
+        data: event.data,
+        options: { key: userId, correlationId },
+      })),
+      ...result.replies.map((reply) =>
+        pendingEvent(
+          'whatsapp_send_requested',
+          { to: userId, message: reply.message, ...(reply.replyTo ? { replyTo: reply.replyTo } : {}) },
+          { key: userId, correlationId },
+        ),
+      ),
+    ]);
     this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
     for (const alert of result.alerts) {
       this.deps.metrics.alerts.inc({ kind: input.kind });

@@ -28,6 +28,19 @@ export interface Outbox {
    * The payload is validated against the catalog now, so a bad event fails the caller, not a consumer.
    */
   add<T extends EventType>(tx: Executor, type: T, data: EventInput<T>, options: AddOptions): Promise<EventEnvelope<T>>;
+  /** Adds several events in one statement (one round trip), in the order given. */
+  addMany(tx: Executor, events: readonly PendingEvent[]): Promise<EventEnvelope[]>;
+}
+
+/** One event for `addMany`; build it with `pendingEvent` to keep the payload typed. */
+export interface PendingEvent {
+  type: EventType;
+  data: unknown;
+  options: AddOptions;
+}
+
+export function pendingEvent<T extends EventType>(type: T, data: EventInput<T>, options: AddOptions): PendingEvent {
+  return { type, data, options };
 }
 
 export function validatePayload<T extends EventType>(type: T, data: unknown) {
@@ -51,30 +64,49 @@ function currentTraceparent(): string | undefined {
 export function createOutbox(service: ServiceName): Outbox {
   const { outbox } = EVENT_TABLES[service];
   const channel = outboxChannel(service);
+
+  function envelopeOf(type: EventType, data: unknown, options: AddOptions): EventEnvelope {
+    const definition = catalog[type];
+    if (definition.producer !== service) {
+      throw new Error(`${service} cannot publish ${type}: its producer is ${definition.producer}`);
+    }
+    const payload = validatePayload(type, data);
+    const traceparent = options.traceparent ?? currentTraceparent();
+    return buildEnvelope(type, definition.version, payload, {
+      ...options,
+      ...(traceparent ? { traceparent } : {}),
+      source: service,
+    });
+  }
+
+  async function insert(tx: Executor, envelopes: EventEnvelope[]): Promise<void> {
+    if (envelopes.length === 0) return;
+    const rows = envelopes.map(
+      (e, i) => sql`(${e.id}::uuid, ${e.type}::text, ${e.key}::text, ${JSON.stringify(e)}::jsonb, ${i}::int)`,
+    );
+    // One round trip: the rows (seq assigned in the order given), and one NOTIFY that reaches the
+    // relay at commit (dropped on rollback).
+    await tx.execute(
+      sql`with added as (
+            insert into ${outbox} (event_id, type, key, envelope)
+            select id, type, key, envelope from (values ${sql.join(rows, sql`, `)}) as v(id, type, key, envelope, ord)
+            order by ord
+            returning 1)
+          select pg_notify(${channel}, '') from (select 1 from added limit 1) as one`,
+    );
+  }
+
   return {
     service,
     async add<T extends EventType>(tx: Executor, type: T, data: EventInput<T>, options: AddOptions) {
-      const definition = catalog[type];
-      if (definition.producer !== service) {
-        throw new Error(`${service} cannot publish ${type}: its producer is ${definition.producer}`);
-      }
-      const payload = validatePayload(type, data);
-      const traceparent = options.traceparent ?? currentTraceparent();
-      const envelope = buildEnvelope(type, definition.version, payload, {
-        ...options,
-        ...(traceparent ? { traceparent } : {}),
-        source: service,
-      });
-      // One round trip: the row, and a NOTIFY that reaches the relay at commit (dropped on rollback;
-      // identical notifies in one transaction fold into one).
-      await tx.execute(
-        sql`with added as (
-              insert into ${outbox} (event_id, type, key, envelope)
-              values (${envelope.id}, ${type}, ${envelope.key}, ${JSON.stringify(envelope)}::jsonb)
-              returning 1)
-            select pg_notify(${channel}, '') from added`,
-      );
-      return envelope;
+      const envelope = envelopeOf(type, data, options);
+      await insert(tx, [envelope]);
+      return envelope as EventEnvelope<T>;
+    },
+    async addMany(tx, events) {
+      const envelopes = events.map((e) => envelopeOf(e.type, e.data, e.options));
+      await insert(tx, envelopes);
+      return envelopes;
     },
   };
 }

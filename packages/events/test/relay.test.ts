@@ -1,6 +1,13 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutbox, OutboxRelay, type OutgoingEvent, type Subscriber, type Transport } from '../src/index.js';
+import {
+  createOutbox,
+  OutboxRelay,
+  type OutgoingEvent,
+  pendingEvent,
+  type Subscriber,
+  type Transport,
+} from '../src/index.js';
 
 /** A transport that records what it is given: the relay's contract is what reaches `publish`. */
 class RecordingTransport implements Transport {
@@ -98,5 +105,41 @@ describe('outbox relay', () => {
     await relay.start();
     await commit(3);
     await waitFor(() => transport.published.length === 3, { what: 'the retried publish', timeoutMs: 10_000 });
+  });
+});
+
+describe('outbox.addMany', () => {
+  it('writes several events in one statement, in order, and publishes them once committed', async () => {
+    const database = await createTestDatabase();
+    try {
+      const transport = new RecordingTransport();
+      const relay = new OutboxRelay({ database, service: 'message-service', transport, safetyPollMs: 60_000 });
+      await relay.start();
+      const outbox = createOutbox('message-service');
+      const envelopes = await database.db.transaction((tx) =>
+        outbox.addMany(
+          tx,
+          Array.from({ length: 12 }, (_, n) =>
+            pendingEvent(
+              'whatsapp_send_requested',
+              { to: 'u1', message: { kind: 'text', body: `reply ${n}` } },
+              { key: n % 2 ? 'u1' : null },
+            ),
+          ),
+        ),
+      );
+      await waitFor(() => transport.published.length === 12, { what: 'the 12 events' });
+      expect(transport.published).toEqual(envelopes.map((e) => e.id));
+      await expect(
+        database.db.transaction((tx) =>
+          outbox.addMany(tx, [
+            pendingEvent('whatsapp_send_requested', { to: 'u1', message: { kind: 'text', body: '' } }, {}),
+          ]),
+        ),
+      ).rejects.toThrow(/Invalid whatsapp_send_requested payload/);
+      await relay.close();
+    } finally {
+      await database.destroy();
+    }
   });
 });
