@@ -81,6 +81,7 @@ describe('the payment row and its event commit together', () => {
           }
           return real.outbox.add(tx, type, data, options);
         },
+        addMany: (tx, pending) => real.outbox.addMany(tx, pending),
       },
     };
     app = await createService(
