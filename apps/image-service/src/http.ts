@@ -1,3 +1,4 @@
+import { backoffDelay as sharedBackoffDelay, withRetries } from '@astria/service-kit';
 /** A small HTTP helper for the external APIs: timeouts, retries with backoff + jitter on 429/5xx/network only, typed errors. */
 
 export class HttpError extends Error {
@@ -46,28 +47,21 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
-/** Exponential backoff with full jitter: a random delay in [base·2^(n-1) / 2, base·2^(n-1)], capped. */
+/** The shared backoff curve (see @astria/service-kit), with this module's default cap. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs = 60_000): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return sharedBackoffDelay(attempt, { baseMs, maxMs });
 }
 
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
-  const shouldRetry = policy.shouldRetry ?? isRetryable;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (error) {
-      if (attempt > policy.retries || !shouldRetry(error)) throw error;
-      let delay = backoffDelay(attempt, policy.baseMs, policy.maxMs);
-      // Honour Retry-After on 429 when the server gives one (seconds), within the cap.
-      if (error instanceof HttpError && error.status === 429 && error.retryAfterMs !== undefined) {
-        delay = Math.min(policy.maxMs ?? 60_000, Math.max(delay, error.retryAfterMs));
-      }
-      policy.onRetry?.(error, attempt, delay);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+/** Retries 429/5xx/network failures (by default) with backoff, honouring Retry-After on a 429. */
+export function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
+  return withRetries(fn, {
+    retries: policy.retries,
+    baseMs: policy.baseMs,
+    maxMs: policy.maxMs ?? 60_000,
+    shouldRetry: policy.shouldRetry ?? isRetryable,
+    minDelayMs: (error) => (error instanceof HttpError && error.status === 429 ? error.retryAfterMs : undefined),
+    ...(policy.onRetry ? { onRetry: policy.onRetry } : {}),
+  });
 }
 
 export interface RequestOptions {

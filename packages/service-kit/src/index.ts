@@ -5,6 +5,7 @@ export { type HealthOptions, healthPlugin } from './plugins/health.js';
 export { metricsPlugin } from './plugins/metrics.js';
 export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
+export { backoffDelay, type RetryOptions, withRetries } from './retry.js';
 export { loadServiceConfigOrExit, type RunServiceOptions, runService } from './run-service.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
 export { startTelemetry } from './telemetry.js';
