@@ -5,6 +5,7 @@ import { registerPaymentMetrics } from './metrics.js';
 import { stripeRoutes } from './routes/stripe.js';
 import { sumitRoutes } from './routes/sumit.js';
 import { createStripePriceLookup, type StripePriceLookup } from './stripe-prices.js';
+import { sumitOptionsFromConfig } from './sumit.js';
 
 export interface PaymentServiceAppOptions {
   config: PaymentServiceConfig;
@@ -35,15 +36,7 @@ export const paymentServiceApp: FastifyPluginAsync<PaymentServiceAppOptions> = a
     acceptRawBodies(webhooks);
     sumitRoutes(webhooks, {
       token: config.SUMIT_WEBHOOK_TOKEN,
-      fields: {
-        paymentId: config.SUMIT_FIELD_PAYMENT_ID,
-        phone: config.SUMIT_FIELD_PHONE,
-        name: config.SUMIT_FIELD_NAME,
-        tier: config.SUMIT_FIELD_TIER,
-        amount: config.SUMIT_FIELD_AMOUNT,
-      },
-      currency: config.SUMIT_CURRENCY,
-      defaultCountryCode: config.DEFAULT_COUNTRY_CODE,
+      ...sumitOptionsFromConfig(config),
       metrics,
     });
     stripeRoutes(webhooks, {

@@ -1,3 +1,4 @@
+import type { PaymentServiceConfig } from '@astria/config';
 import { normalizeUserId } from '@astria/events';
 import { readPath } from './field-path.js';
 import { type IncomingPayment, type Interpretation, reviewReason, toAmount } from './payment.js';
@@ -24,6 +25,21 @@ export interface SumitOptions {
   fields: SumitFields;
   currency: string;
   defaultCountryCode: string;
+}
+
+/** The SUMIT mapping an operator configured (field keys, currency, default country code). */
+export function sumitOptionsFromConfig(config: PaymentServiceConfig): SumitOptions {
+  return {
+    fields: {
+      paymentId: config.SUMIT_FIELD_PAYMENT_ID,
+      phone: config.SUMIT_FIELD_PHONE,
+      name: config.SUMIT_FIELD_NAME,
+      tier: config.SUMIT_FIELD_TIER,
+      amount: config.SUMIT_FIELD_AMOUNT,
+    },
+    currency: config.SUMIT_CURRENCY,
+    defaultCountryCode: config.DEFAULT_COUNTRY_CODE,
+  };
 }
 
 function text(value: unknown): string | null {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SUMIT_FIELDS, interpretSumit, normalizeUserId, parseTier, readPath } from '../src/index.js';
+import {
+  DEFAULT_SUMIT_FIELDS,
+  interpretSumit,
+  normalizeUserId,
+  parseTier,
+  readPath,
+  sumitOptionsFromConfig,
+} from '../src/index.js';
 import { fromMinorUnits, userIdFromClientReference } from '../src/stripe-event.js';
 import { testConfig } from './helpers.js';
 
@@ -134,17 +141,7 @@ describe('interpretSumit', () => {
         Customer: { Phone: '+1 415 555 0100', Name: 'Sam' },
         Items: [{ Title: 'premium' }],
       },
-      {
-        fields: {
-          paymentId: config.SUMIT_FIELD_PAYMENT_ID,
-          phone: config.SUMIT_FIELD_PHONE,
-          name: config.SUMIT_FIELD_NAME,
-          tier: config.SUMIT_FIELD_TIER,
-          amount: config.SUMIT_FIELD_AMOUNT,
-        },
-        currency: config.SUMIT_CURRENCY,
-        defaultCountryCode: config.DEFAULT_COUNTRY_CODE,
-      },
+      sumitOptionsFromConfig(config),
     );
     expect(result).toMatchObject({
       kind: 'payment',
