@@ -85,7 +85,8 @@ export interface CreateTuneParams {
 
 export interface AstriaClientOptions {
   baseUrl: string;
-  apiKey: string;
+  /** Absent where the process is not meant to call Astria: every call then fails as `unauthorized`, without a request. */
+  apiKey: string | undefined;
   timeoutMs: number;
   retries: number;
   retryBaseMs: number;
@@ -111,6 +112,7 @@ export class AstriaClient {
     policy?: RetryPolicy,
   ): Promise<Response> {
     const url = `${this.options.baseUrl.replace(/\/$/, '')}${path}`;
+    if (!this.options.apiKey) throw new AstriaError('unauthorized', null, 'ASTRIA_API_KEY is not configured');
     try {
       return await withRetry(
         () =>

@@ -45,7 +45,7 @@ export class LocalBlobStorage implements BlobStorage {
 
   constructor(
     directory: string,
-    private readonly publicBaseUrl: string,
+    private readonly publicBaseUrl: string | undefined,
   ) {
     this.root = resolve(directory);
   }
@@ -80,6 +80,8 @@ export class LocalBlobStorage implements BlobStorage {
 
   publicUrl(key: string): string {
     assertBlobKey(key);
+    if (!this.publicBaseUrl)
+      throw new Error('no public URL for stored media: set PUBLIC_BASE_URL or BLOB_PUBLIC_BASE_URL');
     return `${this.publicBaseUrl.replace(/\/$/, '')}/${key}`;
   }
 }
@@ -145,7 +147,8 @@ export function createBlobStorage(config: {
   BLOB_STORAGE: 'local' | 'azure';
   BLOB_LOCAL_DIR: string;
   BLOB_PUBLIC_BASE_URL?: string | undefined;
-  PUBLIC_BASE_URL: string;
+  /** Only for the public URLs of stored files; a process that only deletes blobs may leave it out. */
+  PUBLIC_BASE_URL?: string | undefined;
   AZURE_STORAGE_CONNECTION_STRING?: string | undefined;
   AZURE_STORAGE_CONTAINER: string;
 }): BlobStorage {
@@ -157,6 +160,8 @@ export function createBlobStorage(config: {
       config.BLOB_PUBLIC_BASE_URL,
     );
   }
-  const base = config.BLOB_PUBLIC_BASE_URL ?? `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/media`;
+  const base =
+    config.BLOB_PUBLIC_BASE_URL ??
+    (config.PUBLIC_BASE_URL ? `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/media` : undefined);
   return new LocalBlobStorage(config.BLOB_LOCAL_DIR, base);
 }

@@ -15,16 +15,34 @@ export interface Log {
 
 export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };
 
-/** Everything the photo, training, delivery, preview and maintenance modules need. */
-export interface ImageContext {
+/** What delivery and maintenance need: storage, Astria, the outbox — no WhatsApp, no callback secrets. */
+export interface ImageParts {
   database: Database;
-  config: ImageServiceConfig;
   blobs: BlobStorage;
   astria: AstriaClient;
   outbox: Outbox;
   metrics: ImageMetrics;
   log: Log;
 }
+
+/** Everything the photo, training, delivery, preview and maintenance modules need. */
+export interface ImageContext extends ImageParts {
+  config: ImageServiceConfig;
+}
+
+/** The settings `createImageParts` reads. ASTRIA_API_KEY may be absent where nothing calls Astria. */
+export type ImagePartsConfig = Pick<
+  ImageServiceConfig,
+  | 'ASTRIA_API_URL'
+  | 'ASTRIA_TIMEOUT_MS'
+  | 'ASTRIA_MAX_RETRIES'
+  | 'ASTRIA_RETRY_BASE_MS'
+  | 'BLOB_STORAGE'
+  | 'BLOB_LOCAL_DIR'
+  | 'BLOB_PUBLIC_BASE_URL'
+  | 'AZURE_STORAGE_CONNECTION_STRING'
+  | 'AZURE_STORAGE_CONTAINER'
+> & { ASTRIA_API_KEY?: string | undefined; PUBLIC_BASE_URL?: string | undefined };
 
 export function createImageContext(deps: {
   database: Database;
@@ -34,12 +52,23 @@ export function createImageContext(deps: {
   blobs?: BlobStorage;
   outbox?: Outbox;
 }): ImageContext {
+  return { ...createImageParts(deps), config: deps.config };
+}
+
+/** The parts over a config that may lack what only the service's own endpoints use (the janitor's case). */
+export function createImageParts(deps: {
+  database: Database;
+  config: ImagePartsConfig;
+  log?: Log;
+  metrics?: ImageMetrics;
+  blobs?: BlobStorage;
+  outbox?: Outbox;
+}): ImageParts {
   const metrics = deps.metrics ?? createImageMetrics();
   const log = deps.log ?? silentLog;
   const { config } = deps;
   return {
     database: deps.database,
-    config,
     blobs: deps.blobs ?? createBlobStorage(config),
     astria: new AstriaClient({
       baseUrl: config.ASTRIA_API_URL,

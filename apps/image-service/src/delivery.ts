@@ -1,6 +1,6 @@
 import { imaging } from '@astria/db';
 import { asc, eq, sql } from 'drizzle-orm';
-import type { ImageContext } from './context.js';
+import type { ImageParts } from './context.js';
 import { type AstriaPrompt, type AstriaTuneInfo, deliverableImages, isFinished } from './domain/callbacks.js';
 
 export type DeliverySource = 'callback' | 'reconciliation';
@@ -20,7 +20,7 @@ export type PromptsOutcome =
  * duplicate callback, or reconciliation racing a callback — finds `images_published_at` set.
  */
 export async function recordPrompts(
-  ctx: ImageContext,
+  ctx: ImageParts,
   requestId: string,
   prompts: AstriaPrompt[],
   options: { completeSet: boolean; source: DeliverySource },
@@ -140,7 +140,7 @@ export type TuneTrainedOutcome = 'trained' | 'already_trained' | 'unknown_reques
  * and blobs): they were only kept for this training.
  */
 export async function markTuneTrained(
-  ctx: ImageContext,
+  ctx: ImageParts,
   requestId: string,
   tune: AstriaTuneInfo,
 ): Promise<TuneTrainedOutcome> {
@@ -171,7 +171,7 @@ export async function markTuneTrained(
 
 /** Deletes a user's photos received before `before`: blobs first (idempotent), then rows. Returns counts. */
 export async function deleteUserPhotos(
-  ctx: ImageContext,
+  ctx: ImageParts,
   userId: string,
   before: Date,
 ): Promise<{ rows: number; blobs: number }> {

@@ -1,8 +1,7 @@
-import type { ImageServiceConfig } from '@astria/config';
 import { type Database, imaging, queryRows } from '@astria/db';
 import { eq, sql } from 'drizzle-orm';
 import { AstriaError } from './astria-client.js';
-import { createImageContext, type ImageContext, type Log } from './context.js';
+import { createImageParts, type ImageParts, type ImagePartsConfig, type Log } from './context.js';
 import { recordPrompts } from './delivery.js';
 import { type AstriaPrompt, isFinished, parsePrompt } from './domain/callbacks.js';
 import type { ImageMetrics } from './metrics.js';
@@ -40,7 +39,7 @@ export function promptsOfRequest(
   return ours.filter((p) => p.createdAt !== null && new Date(p.createdAt).getTime() >= since);
 }
 
-export function createImageMaintenanceFromContext(ctx: ImageContext): ImageMaintenance {
+export function createImageMaintenanceFromContext(ctx: ImageParts): ImageMaintenance {
   const db = ctx.database.db;
   return {
     async reconcile({ dryRun, graceMinutes, limit = 100 }) {
@@ -189,12 +188,12 @@ export function createImageMaintenanceFromContext(ctx: ImageContext): ImageMaint
 /** For the maintenance service: the image service's maintenance jobs over its own schema and outbox. */
 export function createImageMaintenance(deps: {
   database: Database;
-  config: ImageServiceConfig;
+  config: ImagePartsConfig;
   logger?: Log;
   metrics?: ImageMetrics;
 }): ImageMaintenance {
   return createImageMaintenanceFromContext(
-    createImageContext({
+    createImageParts({
       database: deps.database,
       config: deps.config,
       ...(deps.logger ? { log: deps.logger } : {}),

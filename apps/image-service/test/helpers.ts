@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type ImageServiceConfig, imageServiceConfigSchema, loadConfig } from '@astria/config';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { resolveFfmpeg } from '@astria/dev-programs';
 import {
   buildEnvelope,
   catalog,
@@ -94,6 +95,7 @@ export async function startHarness(
     CALLBACK_SIGNING_SECRET: SIGNING_SECRET,
     UPDATE_IMAGES_TOKEN: UPDATE_TOKEN,
     BLOB_LOCAL_DIR: blobDir,
+    FFMPEG_PATH: resolveFfmpeg().path,
     LOG_LEVEL: 'silent',
     EVENT_RETRY_BASE_MS: '5',
     EVENT_RETRY_MAX_MS: '50',

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from '@astria/db/testing';
+import { resolveFfprobe } from '@astria/dev-programs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparePreviewFrame } from '../src/previews.js';
 import { type Harness, jpeg, startHarness, UPDATE_TOKEN } from './helpers.js';
@@ -83,7 +84,7 @@ describe('pack preview videos', () => {
     expect(mp4.indexOf('moov')).toBeLessThan(mp4.indexOf('mdat')); // +faststart
     const file = join(h.blobDir, 'probe.mp4');
     await writeFile(file, mp4);
-    const { stdout } = await run('ffprobe', [
+    const { stdout } = await run(resolveFfprobe().path, [
       '-v',
       'error',
       '-select_streams',

@@ -1,4 +1,10 @@
-import { ConfigError, type Env, loadConfig, maintenanceServiceConfigSchema } from '@astria/config';
+import {
+  ConfigError,
+  type Env,
+  loadConfig,
+  type MaintenanceServiceConfig,
+  maintenanceCommandConfigSchema,
+} from '@astria/config';
 import { createDatabase, migrate } from '@astria/db';
 import { loggerOptions } from '@astria/service-kit';
 import pino from 'pino';
@@ -57,9 +63,11 @@ export interface CliIo {
 
 /** One-shot cleanup or reconcile: returns the exit status (the entry point exits with it). */
 export async function runCli(parsed: Extract<ParsedArgs, { kind: 'run' }>, io: CliIo): Promise<number> {
-  let config: ReturnType<typeof loadConfig<typeof maintenanceServiceConfigSchema>>;
+  let config: MaintenanceServiceConfig;
   try {
-    config = loadConfig('maintenance-service', maintenanceServiceConfigSchema, io.env);
+    // Only what this command uses: `cleanup --dry-run` needs the database, not Astria's key.
+    const schema = maintenanceCommandConfigSchema(parsed.command, { dryRun: parsed.dryRun });
+    config = loadConfig(`maintenance ${parsed.command}`, schema, io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(error.message);

@@ -98,7 +98,47 @@ describe('one-shot commands', () => {
     const text = run.stderr.join('\n');
     expect(text).toContain('CLEANUP_BATCH_SIZE');
     expect(text).toContain('CLEANUP_CRON');
-    expect(text).toContain('ASTRIA_API_KEY');
+    // Cleanup without tune deletion never calls Astria, so its key is not asked for.
+    expect(text).not.toContain('ASTRIA_API_KEY');
     expect(run.stdout).toEqual([]);
+  });
+
+  it('cleanup --dry-run runs on a database alone: no WhatsApp, Astria or callback settings', async () => {
+    const run = io();
+    const databaseOnly = Object.fromEntries(
+      Object.entries(run.io.env).filter(([key]) => !(key in REQUIRED_ENV) || key === 'LOG_LEVEL'),
+    );
+    // The image service's real maintenance (photos and blobs), not a stand-in.
+    const { imageMaintenance: _standIn, ...realIo } = run.io;
+    const code = await runCli({ kind: 'run', command: 'cleanup', dryRun: true }, { ...realIo, env: databaseOnly });
+    expect(run.stderr).toEqual([]);
+    expect(code).toBe(0);
+    expect(JSON.parse(run.stdout[0] as string)).toMatchObject({
+      command: 'cleanup',
+      status: 'succeeded',
+      dryRun: true,
+    });
+  });
+
+  it('asks for ASTRIA_API_KEY only where the command calls Astria, saying which command needs it', async () => {
+    const withoutAstria = (extra: Record<string, string> = {}) => {
+      const run = io(extra);
+      const { ASTRIA_API_KEY: _key, ...env } = run.io.env as Record<string, string>;
+      return { run, io: { ...run.io, env } };
+    };
+    const reconcile = withoutAstria();
+    expect(await runCli({ kind: 'run', command: 'reconcile', dryRun: true }, reconcile.io)).toBe(78);
+    expect(reconcile.run.stderr.join('\n')).toMatch(
+      /ASTRIA_API_KEY: missing: needed because `maintenance reconcile` polls Astria/,
+    );
+
+    const deletion = withoutAstria({ TUNE_DELETION_ENABLED: 'true' });
+    expect(await runCli({ kind: 'run', command: 'cleanup', dryRun: false }, deletion.io)).toBe(78);
+    expect(deletion.run.stderr.join('\n')).toMatch(
+      /`maintenance cleanup` deletes Astria tunes when TUNE_DELETION_ENABLED/,
+    );
+
+    const dryDeletion = withoutAstria({ TUNE_DELETION_ENABLED: 'true' });
+    expect(await runCli({ kind: 'run', command: 'cleanup', dryRun: true }, dryDeletion.io)).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ import {
 import type { InboundMessage } from '../src/webhook/notification.js';
 
 const USER = '15551234567';
-const rawPacks = JSON.parse(readFileSync('/work/shared/fixtures/astria/packs.json', 'utf8')) as Array<
+const rawPacks = JSON.parse(readFileSync(new URL('./fixtures/astria/packs.json', import.meta.url), 'utf8')) as Array<
   Record<string, unknown>
 >;
 const PACKS: Pack[] = rawPacks.map((p) => ({
@@ -157,7 +157,7 @@ const texts = (r: EngineResult) => r.replies.flatMap((x) => ('body' in x.message
 const STATES: ConversationState[] = ['collecting_photos', 'choosing_pack', 'training', 'has_model', 'writing_feedback'];
 const LANGUAGES: Language[] = ['en', 'he'];
 
-describe('conversation engine: the flow of product.md', () => {
+describe('conversation engine: the flow of docs/product-flow.md', () => {
   it.each(LANGUAGES)('1. any first text → the welcome menu (%s)', (language) => {
     const r = run(newConversation(USER) && { ...newConversation(USER), language }, text('hello'));
     expect(r.replies[0]?.message).toMatchObject({ kind: 'mark_read', typing: true });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 
-export const PACKS_FIXTURE = JSON.parse(readFileSync('/work/shared/fixtures/astria/packs.json', 'utf8')) as unknown[];
+export const PACKS_FIXTURE = JSON.parse(
+  readFileSync(new URL('./fixtures/astria/packs.json', import.meta.url), 'utf8'),
+) as unknown[];
 
 /** A tiny local Astria `GET /packs` for tests: counts requests and fails on demand. */
 export async function startPacksServer(apiKey = 'astria-key') {

@@ -6,8 +6,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_SECRET, createHarness, type Harness, NUMBER_ID, VERIFY_TOKEN } from './harness.js';
 
-const FIXTURES = '/work/shared/fixtures/whatsapp';
-const fixture = (name: string) => readFileSync(`${FIXTURES}/${name}.json`);
+const FIXTURES = new URL('./fixtures/whatsapp/', import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(`${name}.json`, FIXTURES));
 
 function notification(value: Record<string, unknown>, phoneNumberId = NUMBER_ID) {
   return {

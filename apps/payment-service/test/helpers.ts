@@ -12,7 +12,7 @@ import { type PaymentServiceAppOptions, paymentServiceApp } from '../src/index.j
 export const SUMIT_TOKEN = 'sumit-test-token-0123456789';
 export const STRIPE_SECRET = 'whsec_test_0123456789abcdef';
 
-/** The shared fixtures (copied from ../shared/fixtures/payments so the package tests stand alone). */
+/** Real-shaped SUMIT and Stripe payloads, kept beside the tests in `fixtures/`. */
 export function fixture(name: 'sumit-payment.json' | 'stripe-checkout-completed.json'): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 }

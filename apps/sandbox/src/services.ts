@@ -6,6 +6,7 @@ import {
   paymentServiceConfigSchema,
 } from '@astria/config';
 import type { ServiceName } from '@astria/db';
+import { resolveFfmpeg } from '@astria/dev-programs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 
@@ -154,6 +155,8 @@ export function buildServiceEnv(input: ServiceEnvInput): Env {
     BLOB_LOCAL_DIR: `${dataDir}/blobs`,
     SUMIT_WEBHOOK_TOKEN: s.sumitWebhookToken,
     STRIPE_WEBHOOK_SECRET: s.stripeWebhookSecret,
+    // Preview videos: the configured or system ffmpeg, else the one `pnpm install` brought.
+    FFMPEG_PATH: resolveFfmpeg(input.userEnv).path,
   };
   const controlled: Env = {
     EVENT_TRANSPORT: 'memory',

@@ -1,35 +1,27 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { resolveChromium } from '@astria/dev-programs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Polls the page (the bot answers asynchronously; the machine may be busy). */
 const POLL = { timeout: 30_000, interval: 100 };
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
-/** Opens the page in Debian's Chromium and chats from the first text to the payment link and back. */
+/** Opens the page in Chromium (CHROMIUM_PATH, the system's, or the packaged one) and chats from the first text to the payment link and back. */
 describe('the chat page in a browser', () => {
   let harness: TestSandbox;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`);
+    const chromiumProgram = await resolveChromium();
     harness = await startTestSandbox();
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      executablePath: chromiumProgram.path,
+      args: chromiumProgram.args,
+      headless: true,
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);

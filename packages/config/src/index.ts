@@ -2,7 +2,13 @@ export * as fields from './fields.js';
 export { ConfigError, type ConfigProblem, type Env, loadConfig, loadDotEnvFile } from './load-config.js';
 export { redactConfig, SECRET_VARIABLES } from './secrets.js';
 export { type ImageServiceConfig, imageServiceConfigSchema } from './services/image-service.js';
-export { type MaintenanceServiceConfig, maintenanceServiceConfigSchema } from './services/maintenance-service.js';
+export {
+  astriaNeededBy,
+  type MaintenanceCommandName,
+  type MaintenanceServiceConfig,
+  maintenanceCommandConfigSchema,
+  maintenanceServiceConfigSchema,
+} from './services/maintenance-service.js';
 export { type MessageServiceConfig, messageServiceConfigSchema } from './services/message-service.js';
 export { type PaymentServiceConfig, paymentServiceConfigSchema } from './services/payment-service.js';
 export {

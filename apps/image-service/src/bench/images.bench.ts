@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { imageServiceConfigSchema, loadConfig } from '@astria/config';
 import { queryRows } from '@astria/db';
 import { createTestDatabase } from '@astria/db/testing';
+import { resolveFfmpeg } from '@astria/dev-programs';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
 import { createService } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     CALLBACK_SIGNING_SECRET: SECRET,
     UPDATE_IMAGES_TOKEN: 'bench',
     BLOB_LOCAL_DIR: blobDir,
+    FFMPEG_PATH: resolveFfmpeg().path,
     LOG_LEVEL: 'silent',
   });
   const transport = new MemoryTransport();

@@ -15,7 +15,7 @@ import {
 /**
  * The conversation: a pure function (conversation, input, context) → (conversation', replies, events).
  * No I/O, no clock (context.now), no randomness: the same input always gives the same output.
- * Steps refer to the numbered flow of product.md.
+ * Steps refer to the numbered flow of docs/product-flow.md.
  */
 export function runConversation(conversation: Conversation, input: EngineInput, context: EngineContext): EngineResult {
   const turn = new Turn(structuredClone(conversation), context);

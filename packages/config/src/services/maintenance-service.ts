@@ -40,16 +40,68 @@ export const maintenanceShape = {
   MAINTENANCE_RUN_HISTORY_DAYS: positiveInt(90).describe('maintenance run history kept this long'),
 };
 
-// The image service's own settings (Astria, blobs, callbacks) are reused as they are, not duplicated:
-// cleanup and reconcile call that service's maintenance functions with an ImageServiceConfig.
-const { PORT: _imagePort, ...imageShape } = imageServiceConfigSchema.shape;
+// The image service's own settings (Astria, blobs) are reused as they are, not duplicated: cleanup and
+// reconcile call that service's maintenance functions. The janitor never talks to WhatsApp, never signs
+// callback URLs and never serves POST /update-images, so those secrets are optional here (the CronJobs
+// share the image service's ConfigMap, so the keys stay known). ASTRIA_API_KEY is required only by the
+// commands that call Astria: see `maintenanceCommandConfigSchema`.
+const {
+  PORT: _imagePort,
+  WHATSAPP_API_URL,
+  WHATSAPP_NUMBER_ID,
+  WHATSAPP_API_KEY,
+  ASTRIA_API_KEY,
+  PUBLIC_BASE_URL,
+  CALLBACK_SIGNING_SECRET,
+  UPDATE_IMAGES_TOKEN,
+  ...imageShape
+} = imageServiceConfigSchema.shape;
 
-export const maintenanceServiceConfigSchema = z
-  .object({
-    ...imageShape,
-    PORT: port(7074),
-    ...maintenanceShape,
-  })
-  .superRefine(requireTransportSettings);
+const maintenanceObject = z.object({
+  ...imageShape,
+  WHATSAPP_API_URL: WHATSAPP_API_URL.optional().describe('not used by maintenance'),
+  WHATSAPP_NUMBER_ID: WHATSAPP_NUMBER_ID.optional().describe('not used by maintenance'),
+  WHATSAPP_API_KEY: WHATSAPP_API_KEY.optional().describe('not used by maintenance'),
+  ASTRIA_API_KEY: ASTRIA_API_KEY.optional().describe(
+    'the Astria API key: needed by reconcile, serve, and cleanup when TUNE_DELETION_ENABLED (not for --dry-run)',
+  ),
+  PUBLIC_BASE_URL: PUBLIC_BASE_URL.optional().describe('not used by maintenance (it only deletes blobs)'),
+  CALLBACK_SIGNING_SECRET: CALLBACK_SIGNING_SECRET.optional().describe('not used by maintenance'),
+  UPDATE_IMAGES_TOKEN: UPDATE_IMAGES_TOKEN.optional().describe('not used by maintenance'),
+  PORT: port(7074),
+  ...maintenanceShape,
+});
+
+/** Every setting the maintenance service knows, with nothing command-specific required (use for documentation and manifests). */
+export const maintenanceServiceConfigSchema = maintenanceObject.superRefine(requireTransportSettings);
 
 export type MaintenanceServiceConfig = z.output<typeof maintenanceServiceConfigSchema>;
+
+export type MaintenanceCommandName = 'cleanup' | 'reconcile' | 'serve';
+
+/** Why a command needs the Astria key, or undefined when it does not. */
+export function astriaNeededBy(
+  command: MaintenanceCommandName,
+  options: { dryRun: boolean; tuneDeletionEnabled: boolean },
+): string | undefined {
+  if (command === 'reconcile') return '`maintenance reconcile` polls Astria for late tunes';
+  if (command === 'serve') return '`maintenance serve` runs reconcile on its schedule, which polls Astria';
+  if (options.tuneDeletionEnabled && !options.dryRun) {
+    return '`maintenance cleanup` deletes Astria tunes when TUNE_DELETION_ENABLED=true';
+  }
+  return undefined;
+}
+
+/**
+ * The settings one maintenance command needs: `cleanup --dry-run` needs only the database, while
+ * reconcile and serve (and cleanup with tune deletion) also need ASTRIA_API_KEY. The error names the
+ * command that needs the variable.
+ */
+export function maintenanceCommandConfigSchema(command: MaintenanceCommandName, options: { dryRun: boolean }) {
+  return maintenanceObject.superRefine(requireTransportSettings).superRefine((value, ctx) => {
+    const why = astriaNeededBy(command, { dryRun: options.dryRun, tuneDeletionEnabled: value.TUNE_DELETION_ENABLED });
+    if (why && !value.ASTRIA_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['ASTRIA_API_KEY'], message: `needed because ${why}` });
+    }
+  });
+}
