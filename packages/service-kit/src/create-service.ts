@@ -3,8 +3,10 @@ import type { SharedConfig } from '@astria/config';
 import type { Database, ServiceName } from '@astria/db';
 import type { EventRuntime, Transport, TransportHealth } from '@astria/events';
 import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { loggerOptions } from './logger.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -40,6 +42,8 @@ export interface ServiceDependencies {
   readinessChecks?: Record<string, () => Promise<TransportHealth>>;
   version?: string;
   shutdownGraceMs?: number;
+  /** The OpenAPI document's description of this service (its routes come from their zod schemas). */
+  apiDescription?: string;
 }
 
 /**
@@ -65,6 +69,18 @@ export async function createService<TOptions extends Record<string, unknown>>(
   });
   const registry = deps.registry ?? new Registry();
   registry.setDefaultLabels({ service: deps.service });
+
+  // Route schemas are zod (like config and event payloads): they validate requests (a malformed query
+  // or body gets a 400 naming the field) and type handlers; @fastify/swagger turns them into OpenAPI.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: deps.service, version: deps.version ?? '1.0.0', description: deps.apiDescription ?? '' },
+    },
+    transform: jsonSchemaTransform,
+  });
 
   app.decorate('database', deps.database);
   app.decorate('events', deps.events);

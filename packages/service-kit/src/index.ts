@@ -1,3 +1,4 @@
+export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 export { createService, type ServiceDependencies } from './create-service.js';
 export { createLogger, loggerOptions } from './logger.js';
 export { errorsPlugin } from './plugins/errors.js';

@@ -2,6 +2,8 @@ import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { ZodTypeProvider } from '../src/index.js';
 import {
   acceptRawBodies,
   createService,
@@ -17,6 +19,18 @@ const demoApp: FastifyPluginAsync = async (app) => {
     throw new Error('secret internal detail');
   });
   app.get('/bad', async (_req, reply) => reply.code(422).send({ error: 'bad', message: 'bad input' }));
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/typed',
+    {
+      schema: {
+        summary: 'A typed route',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(10).default(5) }),
+        body: z.object({ name: z.string().min(1).max(20) }),
+        response: { 200: z.object({ greeting: z.string(), limit: z.number() }) },
+      },
+    },
+    async (request) => ({ greeting: `hi ${request.body.name}`, limit: request.query.limit }),
+  );
   await app.register(async (signed) => {
     acceptRawBodies(signed);
     signed.post('/signed', { bodyLimit: 64 }, async (request, reply) => {
@@ -126,5 +140,24 @@ describe('service kit', () => {
     expect(safeEqual('abc', 'abcd')).toBe(false);
     expect(maskPhone('972501234567')).toBe('972******567');
     expect(redactUrl('/payment-received?token=supersecret&x=1')).toBe('/payment-received?token=***&x=1');
+  });
+
+  it('validates with the route schema (zod): a malformed query or body gets a 400 naming the field', async () => {
+    const ok = await app.inject({ method: 'POST', url: '/typed?limit=3', payload: { name: 'Ada' } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ greeting: 'hi Ada', limit: 3 });
+    const badQuery = await app.inject({ method: 'POST', url: '/typed?limit=99', payload: { name: 'Ada' } });
+    expect(badQuery.statusCode).toBe(400);
+    expect(badQuery.json().message).toMatch(/limit/);
+    const badBody = await app.inject({ method: 'POST', url: '/typed', payload: { name: 42 } });
+    expect(badBody.statusCode).toBe(400);
+    expect(badBody.json().message).toMatch(/name/);
+  });
+
+  it('describes its routes as OpenAPI from the same schemas', async () => {
+    await app.ready();
+    const document = app.swagger() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.paths['/typed']?.post).toMatchObject({ summary: 'A typed route' });
   });
 });
