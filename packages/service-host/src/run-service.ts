@@ -1,15 +1,18 @@
 import { ConfigError, type Env, loadConfig, loadDotEnvFile, type SharedConfig } from '@astria/config';
 import { createDatabase, migrate, type ServiceName } from '@astria/db';
 import { createEventRuntime, createTransport } from '@astria/events';
+import { backoffDelay, createLogger } from '@astria/service-kit';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createService } from './create-service.js';
-import { createLogger } from './logger.js';
 import { startTelemetry } from './telemetry.js';
 
 type ServiceConfig = SharedConfig & { PORT: number };
+
+/** Start-up steps (migrations, database, transport) retried from 1 s up to 30 s apart. */
+const START_UP_BACKOFF = { baseMs: 500, maxMs: 30_000 };
 
 export interface RunServiceOptions<TSchema extends z.ZodType<ServiceConfig>> {
   service: ServiceName;
@@ -108,7 +111,7 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
         app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
         return;
       } catch (error) {
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        const delay = backoffDelay(attempt + 1, START_UP_BACKOFF);
         app.log.warn(
           { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
           'start-up step failed; retrying',
