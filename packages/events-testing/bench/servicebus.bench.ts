@@ -8,7 +8,7 @@
 
 import type { OutgoingEvent } from '@astria/events';
 import { buildEnvelope, ServiceBusTransport } from '@astria/events';
-import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';
+import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '@astria/events-testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 2000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 64);
