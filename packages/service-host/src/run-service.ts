@@ -1,7 +1,7 @@
 import { ConfigError, type Env, loadConfig, loadDotEnvFile, type SharedConfig } from '@astria/config';
 import { createDatabase, migrate, type ServiceName } from '@astria/db';
 import { createEventRuntime, createTransport } from '@astria/events';
-import { backoffDelay, createLogger } from '@astria/service-kit';
+import { createLogger, withRetry } from '@astria/service-kit';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
@@ -11,8 +11,8 @@ import { startTelemetry } from './telemetry.js';
 
 type ServiceConfig = SharedConfig & { PORT: number };
 
-/** Start-up steps (migrations, database, transport) retried from 1 s up to 30 s apart. */
-const START_UP_BACKOFF = { baseMs: 500, maxMs: 30_000 };
+/** Start-up steps (migrations, database, transport) retried from 1 s up to 30 s apart, for as long as it takes. */
+const START_UP_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 
 export interface RunServiceOptions<TSchema extends z.ZodType<ServiceConfig>> {
   service: ServiceName;
@@ -98,27 +98,27 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
   await app.listen({ host: config.HOST, port: config.PORT });
 
   // The database may be unreachable at start: keep trying with backoff, readiness says 503 meanwhile.
-  void (async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (!migrated) {
-          await migrate(database, { url: config.DATABASE_URL });
-          migrated = true;
-        }
-        await database.ping();
-        await transport.start();
-        await events.start();
-        app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
-        return;
-      } catch (error) {
-        const delay = backoffDelay(attempt + 1, START_UP_BACKOFF);
+  void withRetry(
+    async () => {
+      if (!migrated) {
+        await migrate(database, { url: config.DATABASE_URL });
+        migrated = true;
+      }
+      await database.ping();
+      await transport.start();
+      await events.start();
+      app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
+    },
+    {
+      ...START_UP_BACKOFF,
+      retries: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      onRetry: (error, _attempt, delay) =>
         app.log.warn(
           { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
           'start-up step failed; retrying',
-        );
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  })();
+        ),
+    },
+  );
   return app;
 }
