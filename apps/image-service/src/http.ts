@@ -1,4 +1,4 @@
-import { backoffDelay as sharedBackoffDelay, withRetries } from '@astria/service-kit';
+import { backoffDelay as sharedBackoffDelay, withRetry as sharedWithRetry } from '@astria/service-kit';
 /** A small HTTP helper for the external APIs: timeouts, retries with backoff + jitter on 429/5xx/network only, typed errors. */
 
 export class HttpError extends Error {
@@ -54,7 +54,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs = 60_000): n
 
 /** Retries 429/5xx/network failures (by default) with backoff, honouring Retry-After on a 429. */
 export function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
-  return withRetries(fn, {
+  return sharedWithRetry(fn, {
     retries: policy.retries,
     baseMs: policy.baseMs,
     maxMs: policy.maxMs ?? 60_000,

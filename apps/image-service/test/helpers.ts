@@ -15,7 +15,7 @@ import {
   type EventType,
   MemoryTransport,
 } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { type AstriaSimulator, type AstriaSimulatorOptions, startAstriaSimulator } from '@astria/simulators/astria';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';

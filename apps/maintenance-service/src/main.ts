@@ -1,5 +1,5 @@
 import { maintenanceCommandConfigSchema } from '@astria/config';
-import { runService } from '@astria/service-kit';
+import { runService } from '@astria/service-host';
 import type { FastifyPluginAsync } from 'fastify';
 import { maintenanceServiceApp } from './app.js';
 

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /** Retries for the external clients, on the shared helper (@astria/service-kit). */
-import { withRetries as sharedWithRetries } from '@astria/service-kit';
+import { withRetry as sharedWithRetries } from '@astria/service-kit';
 
 export interface RetryPolicy {
   attempts: number;

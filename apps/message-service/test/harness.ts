@@ -1,7 +1,7 @@
 import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';

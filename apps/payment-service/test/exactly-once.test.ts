@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, type EventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentServiceApp } from '../src/index.js';

@@ -3,7 +3,7 @@ import { loadConfig, type PaymentServiceConfig, paymentServiceConfigSchema } fro
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import Stripe from 'stripe';

@@ -1,10 +1,21 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
 import { createDatabase } from './client.js';
 import { migrate } from './migrate.js';
 
+const USAGE = `Usage: pnpm db:migrate
+
+Applies every service's migrations to DATABASE_URL (or the PGlite directory PGLITE_DATA_DIR when unset).`;
+
 /** `pnpm db:migrate`: applies every service's migrations to DATABASE_URL (or the local PGlite directory). */
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
+  // No arguments besides --help; anything else is a mistake worth stopping for.
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   loadDotEnvFile();
   const config = loadConfig('db:migrate', sharedConfigSchema);
   const started = Date.now();
@@ -22,7 +33,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
 import { createDatabase } from '@astria/db';
 import { listDeadLetters, replayDeadLetter } from './dead-letters.js';
@@ -11,6 +12,14 @@ const USAGE = `Usage:
 Reads DATABASE_URL (or the sandbox's PGlite directory when unset: stop the sandbox first).
 With EVENT_TRANSPORT=servicebus the dead letters are in each subscription's $deadletterqueue.`;
 
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { all: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+}
+
 function short(text: string | null, max = 80): string {
   if (!text) return '';
   const line = text.replace(/\s+/g, ' ');
@@ -18,11 +27,24 @@ function short(text: string | null, max = 80): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [group, command, ...rest] = argv;
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const [group, command, ...refs] = parsed.positionals;
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (group !== 'dlq' || (command !== 'list' && command !== 'replay')) {
     console.error(USAGE);
     return 2;
   }
+  // The Service Bus command reads its own arguments (refs and --all) as before.
+  const rest = parsed.values.all ? [...refs, '--all'] : refs;
   loadDotEnvFile();
   const config = loadConfig('events', sharedConfigSchema);
   if (config.EVENT_TRANSPORT === 'servicebus') {
@@ -57,13 +79,13 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const refs = rest.includes('--all') ? (await listDeadLetters(database)).map((d) => d.ref) : rest;
-    if (refs.length === 0) {
+    const toReplay = parsed.values.all ? (await listDeadLetters(database)).map((d) => d.ref) : refs;
+    if (toReplay.length === 0) {
       console.error('Name the dead letters to replay (see "pnpm events dlq list"), or --all.');
       return 2;
     }
     let failures = 0;
-    for (const ref of refs) {
+    for (const ref of toReplay) {
       try {
         const replayed = await replayDeadLetter(database, ref);
         if (replayed) console.log(`Replayed ${ref}: ${replayed.type} ${replayed.eventId} → ${replayed.subscription}`);

@@ -16,4 +16,12 @@ export {
   ServiceBusTransport,
   type ServiceBusTransportOptions,
 } from './transports/servicebus.js';
+export {
+  catalogSubscriptions,
+  listServiceBusDeadLetters,
+  replayServiceBusDeadLetters,
+  runServiceBusDeadLetterCommand,
+  type ServiceBusDeadLetter,
+  type SubscriptionRef,
+} from './transports/servicebus-dlq.js';
 export { normalizeUserId } from './user-id.js';

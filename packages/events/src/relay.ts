@@ -1,21 +1,16 @@
-import { type Database, queryRows, SERVICE_SCHEMAS } from '@astria/db';
-import { sql } from 'drizzle-orm';
+import { type Database, EVENT_TABLES, type EventTables } from '@astria/db';
+import { backoffDelay, type Logger } from '@astria/service-kit';
+import { and, asc, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { ServiceName } from './catalog.js';
 import type { EventEnvelope } from './envelope.js';
 import { outboxChannel } from './outbox.js';
 import { errorMessage, type OutgoingEvent, type Transport } from './transport.js';
 
-export interface RelayLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface OutboxRelayOptions {
   database: Database;
   service: ServiceName;
   transport: Transport;
-  logger?: RelayLogger;
+  logger?: Logger;
   batchSize?: number;
   /** Safety poll when no NOTIFY arrives (a missed notification, another process's rows). */
   safetyPollMs?: number;
@@ -27,10 +22,26 @@ export interface OutboxRelayOptions {
   onPublished?: (count: number) => void;
 }
 
-interface ClaimedRow extends Record<string, unknown> {
-  seq: string | number;
-  envelope: EventEnvelope | string;
-  target_subscription: string | null;
+interface ClaimedRow {
+  seq: number;
+  envelope: unknown;
+  targetSubscription: string | null;
+}
+
+/** After a failed publish, the rows wait from 1 s up to a minute before they are claimed again. */
+const PUBLISH_BACKOFF = { baseMs: 500, maxMs: 60_000 };
+
+/**
+ * A set of outbox seqs as one bigint[] literal: one statement for any number of rows, and one
+ * bound text however many seqs (an IN list would bind one parameter per row). Seqs are integers.
+ */
+function seqArray(seqs: number[]): SQL {
+  return sql.raw(`'{${seqs.map((seq) => Math.trunc(seq)).join(',')}}'::bigint[]`);
+}
+
+/** `now() + ms` as a timestamp expression. */
+function inMs(ms: number): SQL {
+  return sql`now() + ${sql.raw(`interval '${Math.max(0, Math.round(ms))} milliseconds'`)}`;
 }
 
 /**
@@ -39,7 +50,7 @@ interface ClaimedRow extends Record<string, unknown> {
  * at once; a row is marked published only when the transport has taken responsibility for it.
  */
 export class OutboxRelay {
-  private readonly table: string;
+  private readonly outbox: EventTables['outbox'];
   private readonly batchSize: number;
   private readonly safetyPollMs: number;
   private readonly leaseMs: number;
@@ -58,7 +69,7 @@ export class OutboxRelay {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.table = `"${SERVICE_SCHEMAS[options.service]}"."outbox"`;
+    this.outbox = EVENT_TABLES[options.service].outbox;
     this.batchSize = options.batchSize ?? 200;
     this.safetyPollMs = options.safetyPollMs ?? 5000;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -122,12 +133,12 @@ export class OutboxRelay {
         return;
       }
       if (rows.length === 0) return;
-      rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-      const seqs = rows.map((r) => Number(r.seq));
+      rows.sort((a, b) => a.seq - b.seq);
+      const seqs = rows.map((r) => r.seq);
       for (const seq of seqs) this.inFlight.add(seq);
       const events: OutgoingEvent[] = rows.map((r) => ({
-        envelope: typeof r.envelope === 'string' ? (JSON.parse(r.envelope) as EventEnvelope) : r.envelope,
-        targetSubscription: r.target_subscription,
+        envelope: (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as EventEnvelope,
+        targetSubscription: r.targetSubscription,
       }));
       // Handed over in seq order; not awaited, so the memory transport's slow handlers don't stall the relay.
       this.options.transport.publish(events).then(
@@ -138,23 +149,29 @@ export class OutboxRelay {
     }
   }
 
+  /** Claims up to `limit` pending rows, oldest first, skipping rows another relay holds (one statement). */
   private async claim(limit: number): Promise<ClaimedRow[]> {
     if (limit <= 0) return [];
+    const o = this.outbox;
     const exclude = [...this.inFlight];
-    const excludeClause =
-      exclude.length > 0 ? sql`and seq <> all(${sql.raw(`'{${exclude.join(',')}}'::bigint[]`)})` : sql``;
-    return queryRows<ClaimedRow>(
-      this.options.database.db,
-      sql`update ${sql.raw(this.table)} o
-          set claimed_until = now() + ${sql.raw(`interval '${this.leaseMs} milliseconds'`)},
-              publish_attempts = o.publish_attempts + 1
-          where o.seq in (
-            select seq from ${sql.raw(this.table)}
-            where published_at is null and (claimed_until is null or claimed_until < now()) ${excludeClause}
-            order by seq limit ${limit}
-            for update skip locked)
-          returning o.seq, o.envelope, o.target_subscription`,
-    );
+    const pending = this.options.database.db
+      .select({ seq: o.seq })
+      .from(o)
+      .where(
+        and(
+          isNull(o.publishedAt),
+          or(isNull(o.claimedUntil), lt(o.claimedUntil, sql`now()`)),
+          exclude.length > 0 ? sql`${o.seq} <> all(${seqArray(exclude)})` : undefined,
+        ),
+      )
+      .orderBy(asc(o.seq))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    return this.options.database.db
+      .update(o)
+      .set({ claimedUntil: inMs(this.leaseMs), publishAttempts: sql`${o.publishAttempts} + 1` })
+      .where(inArray(o.seq, pending))
+      .returning({ seq: o.seq, envelope: o.envelope, targetSubscription: o.targetSubscription });
   }
 
   private settle(seqs: number[]): void {
@@ -174,10 +191,10 @@ export class OutboxRelay {
       if (this.settledSeqs.length === 0) return;
       const seqs = this.settledSeqs.splice(0);
       try {
-        await this.options.database.db.execute(
-          sql`update ${sql.raw(this.table)} set published_at = now(), claimed_until = null, last_error = null
-              where seq = any(${sql.raw(`'{${seqs.join(',')}}'::bigint[]`)})`,
-        );
+        await this.options.database.db
+          .update(this.outbox)
+          .set({ publishedAt: sql`now()`, claimedUntil: null, lastError: null })
+          .where(sql`${this.outbox.seq} = any(${seqArray(seqs)})`);
         for (const seq of seqs) this.inFlight.delete(seq);
         this.options.onPublished?.(seqs.length);
         this.capacityWaiter?.();
@@ -193,17 +210,16 @@ export class OutboxRelay {
 
   private async release(seqs: number[], error: unknown): Promise<void> {
     this.publishFailures++;
-    const backoffMs = Math.min(60_000, 500 * 2 ** Math.min(this.publishFailures, 7));
+    const backoffMs = backoffDelay(this.publishFailures + 1, PUBLISH_BACKOFF);
     this.options.logger?.warn(
       { err: errorMessage(error), count: seqs.length, retryInMs: backoffMs },
       'outbox relay: publish failed; rows stay pending',
     );
     try {
-      await this.options.database.db.execute(
-        sql`update ${sql.raw(this.table)}
-            set claimed_until = now() + ${sql.raw(`interval '${backoffMs} milliseconds'`)}, last_error = ${errorMessage(error).slice(0, 2000)}
-            where seq = any(${sql.raw(`'{${seqs.join(',')}}'::bigint[]`)})`,
-      );
+      await this.options.database.db
+        .update(this.outbox)
+        .set({ claimedUntil: inMs(backoffMs), lastError: errorMessage(error).slice(0, 2000) })
+        .where(sql`${this.outbox.seq} = any(${seqArray(seqs)})`);
     } catch {
       // the lease expires on its own
     }
@@ -216,10 +232,10 @@ export class OutboxRelay {
     if (this.inFlight.size === 0) return;
     const seqs = [...this.inFlight];
     try {
-      await this.options.database.db.execute(
-        sql`update ${sql.raw(this.table)} set claimed_until = now() + ${sql.raw(`interval '${this.leaseMs} milliseconds'`)}
-            where published_at is null and seq = any(${sql.raw(`'{${seqs.join(',')}}'::bigint[]`)})`,
-      );
+      await this.options.database.db
+        .update(this.outbox)
+        .set({ claimedUntil: inMs(this.leaseMs) })
+        .where(and(isNull(this.outbox.publishedAt), sql`${this.outbox.seq} = any(${seqArray(seqs)})`));
     } catch {
       // next renewal, or the lease lapses and the rows are redelivered (idempotently)
     }
@@ -246,10 +262,9 @@ export class OutboxRelay {
     const unsettled = [...this.inFlight];
     if (unsettled.length > 0) {
       await this.options.database.db
-        .execute(
-          sql`update ${sql.raw(this.table)} set claimed_until = null
-              where published_at is null and seq = any(${sql.raw(`'{${unsettled.join(',')}}'::bigint[]`)})`,
-        )
+        .update(this.outbox)
+        .set({ claimedUntil: null })
+        .where(and(isNull(this.outbox.publishedAt), sql`${this.outbox.seq} = any(${seqArray(unsettled)})`))
         .catch(() => {});
     }
   }

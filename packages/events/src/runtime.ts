@@ -1,10 +1,11 @@
 import type { Database } from '@astria/db';
+import type { Logger } from '@astria/service-kit';
 import type { Registry } from 'prom-client';
 import type { ServiceName } from './catalog.js';
 import { createSubscriber, type EventHandlers } from './consumer.js';
 import { type EventMetrics, registerEventMetrics } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
-import { OutboxRelay, type RelayLogger } from './relay.js';
+import { OutboxRelay } from './relay.js';
 import type { DeliveryInfo, Transport, TransportHealth } from './transport.js';
 
 export interface EventRuntimeOptions {
@@ -12,7 +13,7 @@ export interface EventRuntimeOptions {
   service: ServiceName;
   transport: Transport;
   registry?: Registry;
-  logger?: RelayLogger & { debug?(obj: object, msg?: string): void };
+  logger?: Logger;
   maxDeliveryCount?: number;
   relay?: { batchSize?: number; safetyPollMs?: number; leaseMs?: number; maxInFlight?: number };
 }

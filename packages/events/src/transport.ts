@@ -79,21 +79,6 @@ export interface Transport {
   health(): Promise<TransportHealth>;
 }
 
-export interface RetryPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
-/** Exponential backoff with full jitter in [50%, 100%] of the capped exponential delay. */
-export function redeliveryDelay(
-  deliveryCount: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number {
-  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, deliveryCount - 1));
-  return Math.round(exponential * (0.5 + random() * 0.5));
-}
-
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

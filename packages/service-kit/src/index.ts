@@ -1,12 +1,19 @@
+// The vocabulary every package and service speaks. Depends on nothing of ours.
 export type { ZodTypeProvider } from 'fastify-type-provider-zod';
-export { createService, type ServiceDependencies } from './create-service.js';
-export { createLogger, loggerOptions } from './logger.js';
+export {
+  HttpError,
+  isRetryable,
+  NetworkError,
+  parseRetryAfter,
+  type RequestOptions,
+  request,
+  retryAfterOf,
+} from './http-client.js';
+export { createLogger, type Logger, loggerOptions, silentLogger } from './logger.js';
 export { errorsPlugin } from './plugins/errors.js';
-export { type HealthOptions, healthPlugin } from './plugins/health.js';
+export { type HealthCheck, type HealthOptions, type HealthStatus, healthPlugin } from './plugins/health.js';
 export { metricsPlugin } from './plugins/metrics.js';
 export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
-export { backoffDelay, type RetryOptions, withRetries } from './retry.js';
-export { loadServiceConfigOrExit, type RunServiceOptions, runService } from './run-service.js';
+export { type BackoffPolicy, backoffDelay, type RetryPolicy, withRetry } from './retry.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
-export { startTelemetry } from './telemetry.js';

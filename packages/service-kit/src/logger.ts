@@ -1,6 +1,18 @@
 import type { FastifyServerOptions } from 'fastify';
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type BaseLogger, type LoggerOptions } from 'pino';
 import { maskPhone, PHONE_LOG_PATHS, redactUrl, SECRET_LOG_PATHS } from './redaction.js';
+
+/**
+ * The one logger type every package and service takes: pino's logger interface (`level`, `fatal` …
+ * `trace`, `silent`). A pino instance (createLogger) and Fastify's `app.log` / `request.log` both fit.
+ * pino's full `Logger` type would also demand pino-instance extras Fastify's logger does not declare.
+ */
+export type Logger = BaseLogger;
+
+/** A logger that writes nothing (tests, benchmarks). */
+export function silentLogger(): pino.Logger {
+  return pino({ enabled: false });
+}
 
 export function loggerOptions(service: string, level: string): LoggerOptions {
   return {
@@ -28,7 +40,7 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
 }
 
 /** A standalone logger (CLIs, workers) with the same redaction as the services. */
-export function createLogger(service: string, level = 'info'): Logger {
+export function createLogger(service: string, level = 'info'): pino.Logger {
   return pino(loggerOptions(service, level));
 }
 

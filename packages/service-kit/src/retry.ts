@@ -1,19 +1,28 @@
-import { redeliveryDelay } from '@astria/events';
+/**
+ * The one retry vocabulary: a backoff curve and a retry loop. Every external client, the outbox
+ * relay, the transports' redelivery and a service's start-up steps wait by this curve.
+ */
 
-/** Exponential backoff with jitter in [50%, 100%] of the capped delay: the same curve as event redelivery. */
-export function backoffDelay(
-  attempt: number,
-  policy: { baseMs: number; maxMs: number },
-  random: () => number = Math.random,
-): number {
-  return redeliveryDelay(attempt, policy, random);
+export interface BackoffPolicy {
+  /** The wait after the first failure (before jitter). */
+  baseMs: number;
+  /** The longest wait. */
+  maxMs: number;
 }
 
-export interface RetryOptions {
+/**
+ * Exponential backoff with jitter: `baseMs · 2^(attempt−1)`, capped at `maxMs`, then a random
+ * point in [50%, 100%] of it (so many clients failing together do not retry together).
+ * `attempt` counts from 1.
+ */
+export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (0.5 + random() * 0.5));
+}
+
+export interface RetryPolicy extends BackoffPolicy {
   /** Further attempts after the first. */
   retries: number;
-  baseMs: number;
-  maxMs: number;
   /** Which failures are worth another attempt (e.g. 429, 5xx, network errors — never other 4xx). */
   shouldRetry: (error: unknown) => boolean;
   /** A minimum wait the failure itself asks for (a Retry-After header), capped at maxMs. */
@@ -22,16 +31,16 @@ export interface RetryOptions {
 }
 
 /** Runs `fn` until it succeeds, the failure is not retryable, or the retries are used up. */
-export async function withRetries<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt > options.retries || !options.shouldRetry(error)) throw error;
-      let delay = backoffDelay(attempt, options);
-      const floor = options.minDelayMs?.(error);
-      if (floor !== undefined) delay = Math.min(options.maxMs, Math.max(delay, floor));
-      options.onRetry?.(error, attempt, delay);
+      if (attempt > policy.retries || !policy.shouldRetry(error)) throw error;
+      let delay = backoffDelay(attempt, policy);
+      const floor = policy.minDelayMs?.(error);
+      if (floor !== undefined) delay = Math.min(policy.maxMs, Math.max(delay, floor));
+      policy.onRetry?.(error, attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

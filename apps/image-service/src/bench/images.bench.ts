@@ -21,7 +21,7 @@ import { queryRows } from '@astria/db';
 import { createTestDatabase } from '@astria/db/testing';
 import { resolveFfmpeg } from '@astria/dev-programs';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { imageServiceApp } from '../app.js';

@@ -13,7 +13,7 @@ import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } fro
 import { type Database, queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { metaSerialize, signWebhookBody, startWhatsAppSimulator } from '@astria/simulators/whatsapp';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';

@@ -8,7 +8,7 @@ import { loadConfig, paymentServiceConfigSchema } from '@astria/config';
 import { payments as schema } from '@astria/db';
 import { createTestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-kit';
+import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { paymentServiceApp } from '../app.js';

@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { buildTopology, renderEmulatorConfig, renderTopologyFiles, withExtraSubscription } from './servicebus.js';
 
 /**
@@ -12,15 +13,19 @@ import { buildTopology, renderEmulatorConfig, renderTopologyFiles, withExtraSubs
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 function main(argv: string[]): number {
-  const emulatorOut = argv.indexOf('--emulator-test-config');
-  if (emulatorOut >= 0) {
+  const { values } = parseArgs({
+    args: argv,
+    options: { check: { type: 'boolean', default: false }, 'emulator-test-config': { type: 'string' } },
+  });
+  const emulatorOut = values['emulator-test-config'];
+  if (emulatorOut !== undefined) {
     // CI: the emulator's Config.json plus the contract suite's extra subscription, written to a path.
-    const file = resolve(argv[emulatorOut + 1] ?? 'Config.json');
+    const file = resolve(emulatorOut);
     writeFileSync(file, renderEmulatorConfig(withExtraSubscription(buildTopology(), 'image-service-audit')));
     console.log(`written     ${file}`);
     return 0;
   }
-  const check = argv.includes('--check');
+  const check = values.check;
   let stale = 0;
   for (const [path, content] of Object.entries(renderTopologyFiles())) {
     const file = resolve(root, path);

@@ -1,3 +1,4 @@
+import { type BackoffPolicy, backoffDelay } from '@astria/service-kit';
 import { type EventType, isEventType } from '../catalog.js';
 import type { EventEnvelope } from '../envelope.js';
 import {
@@ -5,15 +6,13 @@ import {
   errorMessage,
   type OutgoingEvent,
   PermanentDeliveryError,
-  type RetryPolicy,
-  redeliveryDelay,
   type Subscriber,
   type Transport,
   type TransportHealth,
 } from '../transport.js';
 
 export interface MemoryTransportOptions {
-  retry?: RetryPolicy;
+  retry?: BackoffPolicy;
   /** Deliveries in progress at once per subscription (different keys). */
   concurrencyPerSubscription?: number;
 }
@@ -36,7 +35,7 @@ class SubscriptionQueue {
 
   constructor(
     readonly subscriber: Subscriber,
-    private readonly retry: RetryPolicy,
+    private readonly retry: BackoffPolicy,
     private readonly concurrency: number,
   ) {}
 
@@ -117,10 +116,10 @@ class SubscriptionQueue {
           item.settle();
         } else {
           item.deliveryCount--; // the dead letter was not stored: try the whole thing again later
-          retryIn = redeliveryDelay(item.deliveryCount + 1, this.retry);
+          retryIn = backoffDelay(item.deliveryCount + 1, this.retry);
         }
       } else {
-        retryIn = redeliveryDelay(item.deliveryCount, this.retry);
+        retryIn = backoffDelay(item.deliveryCount, this.retry);
         this.onDelivery({
           ...base,
           outcome: 'retry',
@@ -174,7 +173,7 @@ export class MemoryTransport implements Transport {
   readonly name = 'memory';
   private readonly subscriptions = new Map<EventType, SubscriptionQueue[]>();
   private readonly all: SubscriptionQueue[] = [];
-  private readonly retry: RetryPolicy;
+  private readonly retry: BackoffPolicy;
   private readonly concurrency: number;
   private stopped = false;
 

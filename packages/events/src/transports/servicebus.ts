@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { SharedConfig } from '@astria/config';
+import { type BackoffPolicy, backoffDelay, type Logger } from '@astria/service-kit';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import {
   RetryMode,
@@ -17,8 +18,6 @@ import {
   errorMessage,
   type OutgoingEvent,
   PermanentDeliveryError,
-  type RetryPolicy,
-  redeliveryDelay,
   type Subscriber,
   type Transport,
   type TransportHealth,
@@ -33,11 +32,6 @@ import {
   toServiceBusMessage,
 } from './servicebus/messages.js';
 
-export interface ServiceBusTransportLogger {
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface ServiceBusTransportOptions {
   /** A connection string (`Endpoint=sb://…`; the emulator's `UseDevelopmentEmulator=true` ones too)… */
   connectionString?: string;
@@ -46,7 +40,7 @@ export interface ServiceBusTransportOptions {
   /** Defaults to DefaultAzureCredential (workload identity on AKS). */
   credential?: TokenCredential;
   /** Redelivery backoff before a failed delivery is abandoned. */
-  retry: RetryPolicy;
+  retry: BackoffPolicy;
   /** Sessions handled at once per (subscription, ordered topic). */
   maxConcurrentSessions?: number;
   /** Deliveries in progress at once per (subscription, unordered topic). */
@@ -65,11 +59,14 @@ export interface ServiceBusTransportOptions {
   retryOptions?: RetryOptions;
   /** Topic opened by the readiness probe (defaults to the catalog's first topic). */
   probeTopic?: string;
-  logger?: ServiceBusTransportLogger;
+  logger?: Logger;
 }
 
 type Settler = Pick<ServiceBusReceiver, 'completeMessage' | 'abandonMessage' | 'deadLetterMessage'>;
 type ProcessResult = 'settled' | 'abandoned' | 'lost';
+
+/** A failing session accept (broker unreachable…) is retried from 200 ms up to 10 s apart. */
+const SESSION_ACCEPT_BACKOFF = { baseMs: 100, maxMs: 10_000 };
 
 const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked', 'OperationTimeout']);
 
@@ -305,7 +302,7 @@ export class ServiceBusTransport implements Transport {
         }
         failures++;
         this.noteError(error);
-        await this.pause(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)));
+        await this.pause(backoffDelay(failures + 1, SESSION_ACCEPT_BACKOFF));
         continue;
       }
       failures = 0;
@@ -418,7 +415,7 @@ export class ServiceBusTransport implements Transport {
         return 'settled';
       }
       report({ outcome: 'retry', error: errorMessage(error) });
-      await this.pause(redeliveryDelay(attempt, this.options.retry));
+      await this.pause(backoffDelay(attempt, this.options.retry));
       try {
         await this.settle(settler.abandonMessage(message));
       } catch (settleError) {

@@ -1,23 +1,29 @@
-import type { Database } from '@astria/db';
-import type { TransportHealth } from '@astria/events';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+
+/** What one readiness check found. */
+export interface HealthStatus {
+  ok: boolean;
+  detail?: string;
+}
+
+export type HealthCheck = () => Promise<HealthStatus>;
 
 export interface HealthOptions {
   service: string;
   version: string;
-  database: Database;
-  transportHealth: () => Promise<TransportHealth>;
-  /** Extra readiness conditions (e.g. migrations applied). */
-  extraChecks?: Record<string, () => Promise<TransportHealth>>;
+  /** The readiness conditions by name (database, transport, migrations applied…). */
+  checks: Record<string, HealthCheck>;
+  /** A check that has not answered in this time counts as failed. */
+  checkTimeoutMs?: number;
 }
 
-async function timed(check: () => Promise<TransportHealth>, timeoutMs: number): Promise<TransportHealth> {
+async function timed(check: HealthCheck, timeoutMs: number): Promise<HealthStatus> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       check(),
-      new Promise<TransportHealth>((resolve) => {
+      new Promise<HealthStatus>((resolve) => {
         timer = setTimeout(() => resolve({ ok: false, detail: `no answer in ${timeoutMs} ms` }), timeoutMs);
       }),
     ]);
@@ -29,26 +35,19 @@ async function timed(check: () => Promise<TransportHealth>, timeoutMs: number): 
 }
 
 /**
- * `/health/live`: the process answers (no I/O). `/health/ready`: database and transport reachable,
- * 503 otherwise. `/health`: the same checks as a summary for humans and the operator's curl.
+ * `/health/live`: the process answers (no I/O). `/health/ready`: every check passes, 503 otherwise.
+ * `/health`: the same checks as a summary for humans and the operator's curl.
  */
 export const healthPlugin = fp(
   async (app: FastifyInstance, options: HealthOptions) => {
     const started = Date.now();
-    const checks: Record<string, () => Promise<TransportHealth>> = {
-      database: async () => {
-        await options.database.ping();
-        return { ok: true };
-      },
-      transport: options.transportHealth,
-      ...options.extraChecks,
-    };
+    const timeoutMs = options.checkTimeoutMs ?? 2000;
     async function runChecks() {
-      const names = Object.keys(checks);
-      const results = await Promise.all(names.map((n) => timed(checks[n] as () => Promise<TransportHealth>, 2000)));
-      const out: Record<string, TransportHealth> = {};
+      const names = Object.keys(options.checks);
+      const results = await Promise.all(names.map((n) => timed(options.checks[n] as HealthCheck, timeoutMs)));
+      const out: Record<string, HealthStatus> = {};
       names.forEach((n, i) => {
-        out[n] = results[i] as TransportHealth;
+        out[n] = results[i] as HealthStatus;
       });
       return { ok: results.every((r) => r.ok), checks: out };
     }

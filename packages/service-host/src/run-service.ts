@@ -1,15 +1,18 @@
 import { ConfigError, type Env, loadConfig, loadDotEnvFile, type SharedConfig } from '@astria/config';
 import { createDatabase, migrate, type ServiceName } from '@astria/db';
 import { createEventRuntime, createTransport } from '@astria/events';
+import { createLogger, withRetry } from '@astria/service-kit';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createService } from './create-service.js';
-import { createLogger } from './logger.js';
 import { startTelemetry } from './telemetry.js';
 
 type ServiceConfig = SharedConfig & { PORT: number };
+
+/** Start-up steps (migrations, database, transport) retried from 1 s up to 30 s apart, for as long as it takes. */
+const START_UP_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 
 export interface RunServiceOptions<TSchema extends z.ZodType<ServiceConfig>> {
   service: ServiceName;
@@ -95,27 +98,27 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
   await app.listen({ host: config.HOST, port: config.PORT });
 
   // The database may be unreachable at start: keep trying with backoff, readiness says 503 meanwhile.
-  void (async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (!migrated) {
-          await migrate(database, { url: config.DATABASE_URL });
-          migrated = true;
-        }
-        await database.ping();
-        await transport.start();
-        await events.start();
-        app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
-        return;
-      } catch (error) {
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+  void withRetry(
+    async () => {
+      if (!migrated) {
+        await migrate(database, { url: config.DATABASE_URL });
+        migrated = true;
+      }
+      await database.ping();
+      await transport.start();
+      await events.start();
+      app.log.info({ transport: transport.name, database: database.driver, tracing }, 'events started');
+    },
+    {
+      ...START_UP_BACKOFF,
+      retries: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      onRetry: (error, _attempt, delay) =>
         app.log.warn(
           { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
           'start-up step failed; retrying',
-        );
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  })();
+        ),
+    },
+  );
   return app;
 }

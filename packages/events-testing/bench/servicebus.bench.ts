@@ -5,10 +5,10 @@
  * message per receive), measured in the same run. Consumers do no I/O: this is the transport's own
  * cost. Last line: one JSON object with the figures.
  */
-import { buildEnvelope } from '../envelope.js';
-import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../testing/amqp-peer/index.js';
-import type { OutgoingEvent } from '../transport.js';
-import { ServiceBusTransport } from '../transports/servicebus.js';
+
+import type { OutgoingEvent } from '@astria/events';
+import { buildEnvelope, ServiceBusTransport } from '@astria/events';
+import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '@astria/events-testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 2000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 64);

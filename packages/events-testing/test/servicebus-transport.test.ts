@@ -1,13 +1,15 @@
-import { ServiceBusClient } from '@azure/service-bus';
-import { catalog, EVENT_TYPES, topicName } from '../src/catalog.js';
-import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/testing/amqp-peer/index.js';
-import { describeTransportContract } from '../src/testing/transport-contract.js';
-import { ServiceBusTransport } from '../src/transports/servicebus.js';
 import {
+  catalog,
+  EVENT_TYPES,
   listServiceBusDeadLetters,
   replayServiceBusDeadLetters,
+  ServiceBusTransport,
   type SubscriptionRef,
-} from '../src/transports/servicebus-dlq.js';
+  topicName,
+} from '@astria/events';
+import { ServiceBusClient } from '@azure/service-bus';
+import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';
+import { describeTransportContract } from '../src/transport-contract.js';
 
 /**
  * The transport contract through the real SDK over a real AMQP socket: against the local test peer

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SharedConfig } from '@astria/config';
 import type { Database, ServiceName } from '@astria/db';
-import type { EventRuntime, Transport, TransportHealth } from '@astria/events';
+import type { EventRuntime, Transport } from '@astria/events';
+import { errorsPlugin, type HealthCheck, healthPlugin, loggerOptions, metricsPlugin } from '@astria/service-kit';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
-import { loggerOptions } from './logger.js';
-import { errorsPlugin } from './plugins/errors.js';
-import { healthPlugin } from './plugins/health.js';
-import { metricsPlugin } from './plugins/metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +36,7 @@ export interface ServiceDependencies {
   /** Default body limit in bytes; routes may set their own. */
   bodyLimit?: number;
   /** Extra readiness checks (e.g. migrations applied). */
-  readinessChecks?: Record<string, () => Promise<TransportHealth>>;
+  readinessChecks?: Record<string, HealthCheck>;
   version?: string;
   shutdownGraceMs?: number;
   /** The OpenAPI document's description of this service (its routes come from their zod schemas). */
@@ -94,12 +91,18 @@ export async function createService<TOptions extends Record<string, unknown>>(
     message: 'Service under pressure, retry shortly',
   });
   await app.register(metricsPlugin, { registry });
+  // Readiness is the database and the transport answering, plus the service's own conditions.
   await app.register(healthPlugin, {
     service: deps.service,
     version: deps.version ?? process.env.APP_VERSION ?? 'dev',
-    database: deps.database,
-    transportHealth: () => deps.events.health(),
-    ...(deps.readinessChecks ? { extraChecks: deps.readinessChecks } : {}),
+    checks: {
+      database: async () => {
+        await deps.database.ping();
+        return { ok: true };
+      },
+      transport: () => deps.events.health(),
+      ...deps.readinessChecks,
+    },
   });
 
   // Correlation id: from the caller, or the request id; echoed back so a user's report can be traced.

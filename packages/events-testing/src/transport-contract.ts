@@ -1,12 +1,16 @@
 import type { AppTransaction } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import type { EventData, EventInput, ServiceName, Transport } from '@astria/events';
+import {
+  buildEnvelope,
+  createEventRuntime,
+  type EventEnvelope,
+  type EventHandlers,
+  type EventRuntime,
+  withExternalEffect,
+} from '@astria/events';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventData, EventInput, ServiceName } from '../catalog.js';
-import { type EventHandlers, withExternalEffect } from '../consumer.js';
-import { buildEnvelope, type EventEnvelope } from '../envelope.js';
-import { createEventRuntime, type EventRuntime } from '../runtime.js';
-import type { Transport } from '../transport.js';
 
 export interface ContractDeadLetter {
   eventId: string;

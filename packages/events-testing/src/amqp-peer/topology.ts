@@ -1,5 +1,5 @@
+import { catalog, EVENT_TYPES, topicName } from '@astria/events';
 import { RetryMode, type RetryOptions } from '@azure/service-bus';
-import { catalog, EVENT_TYPES, topicName } from '../../catalog.js';
 import type { AmqpTestPeer } from './server.js';
 
 /**

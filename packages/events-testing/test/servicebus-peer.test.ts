@@ -1,12 +1,10 @@
 import type { SharedConfig } from '@astria/config';
 import { waitFor } from '@astria/db/testing';
+import type { Subscriber } from '@astria/events';
+import { buildEnvelope, runServiceBusDeadLetterCommand, ServiceBusTransport } from '@astria/events';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildEnvelope } from '../src/envelope.js';
-import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/testing/amqp-peer/index.js';
-import type { Subscriber } from '../src/transport.js';
-import { ServiceBusTransport } from '../src/transports/servicebus.js';
-import { runServiceBusDeadLetterCommand } from '../src/transports/servicebus-dlq.js';
+import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';
 
 const TOPIC = 'events-user_message_received';
 const SUB = `${TOPIC}/Subscriptions/image-service`;

@@ -1,9 +1,8 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { createEventRuntime, type EventRuntime, ServiceBusTransport } from '@astria/events';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEventRuntime, type EventRuntime } from '../src/runtime.js';
-import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/testing/amqp-peer/index.js';
-import { ServiceBusTransport } from '../src/transports/servicebus.js';
+import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';
 
 async function rows(database: TestDatabase): Promise<Array<{ event_id: string; n: number }>> {
   const result = (await database.db.execute(sql`select event_id, n from public.fault_effects order by n`)) as unknown;

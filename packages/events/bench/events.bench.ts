@@ -6,9 +6,8 @@
  */
 import { type Database, queryRows } from '@astria/db';
 import { createTestDatabase } from '@astria/db/testing';
+import { createEventRuntime, type EventRuntime, MemoryTransport } from '@astria/events';
 import { sql } from 'drizzle-orm';
-import { createEventRuntime, type EventRuntime } from '../runtime.js';
-import { MemoryTransport } from '../transports/memory.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 5000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);

@@ -1,8 +1,7 @@
 import { EVENT_TABLES } from '@astria/db';
+import { MemoryTransport, replayDeadLetter } from '@astria/events';
 import { and, eq } from 'drizzle-orm';
-import { replayDeadLetter } from '../src/dead-letters.js';
-import { MemoryTransport } from '../src/index.js';
-import { describeTransportContract } from '../src/testing/transport-contract.js';
+import { describeTransportContract } from '../src/transport-contract.js';
 
 describeTransportContract('memory', async (database, settings) => {
   const transport = new MemoryTransport({ retry: { baseMs: settings.retryBaseMs, maxMs: 200 } });

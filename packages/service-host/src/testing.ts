@@ -1,0 +1,102 @@
+import type { ServiceName } from '@astria/db';
+import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import {
+  createEventRuntime,
+  type EventRuntime,
+  type EventRuntimeOptions,
+  MemoryTransport,
+  type MemoryTransportOptions,
+} from '@astria/events';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { Registry } from 'prom-client';
+import { createService, type ServiceDependencies } from './create-service.js';
+
+/**
+ * The one test harness of a service: `createService` on a fresh migrated database
+ * (`@astria/db/testing`), a memory transport and the service's event runtime, logs off.
+ * The app is ready, not listening: drive it with `app.inject`.
+ */
+export interface BuildTestServiceOptions<TOptions extends Record<string, unknown>> {
+  service: ServiceName;
+  plugin: FastifyPluginAsync<TOptions>;
+  options: TOptions;
+  /** A database the caller owns (kept open on close); otherwise a fresh one, destroyed on close. */
+  database?: TestDatabase;
+  /** createTestDatabase's pool size when the harness creates the database. */
+  poolMax?: number;
+  transport?: MemoryTransportOptions;
+  registry?: Registry;
+  /** The event runtime's own options (relay batch size and safety poll, max delivery count). */
+  events?: Pick<EventRuntimeOptions, 'relay' | 'maxDeliveryCount'>;
+  /** The rest of createService's options (body limit, readiness checks, version…). */
+  host?: Omit<
+    ServiceDependencies,
+    | 'service'
+    | 'config'
+    | 'database'
+    | 'transport'
+    | 'events'
+    | 'registry'
+    | 'logger'
+    | 'ownsDatabase'
+    | 'ownsTransport'
+  >;
+}
+
+export interface TestService {
+  app: FastifyInstance;
+  database: TestDatabase;
+  transport: MemoryTransport;
+  events: EventRuntime;
+  registry: Registry;
+  /** Starts delivery: the transport, then the relay and consumers. */
+  startEvents(): Promise<void>;
+  /** Closes the app (events, transport) and destroys the database it created. */
+  close(): Promise<void>;
+}
+
+export async function buildTestService<TOptions extends Record<string, unknown>>(
+  options: BuildTestServiceOptions<TOptions>,
+): Promise<TestService> {
+  const database = options.database ?? (await createTestDatabase(options.poolMax ? { poolMax: options.poolMax } : {}));
+  const transport = new MemoryTransport(options.transport);
+  const registry = options.registry ?? new Registry();
+  const events = createEventRuntime({
+    database,
+    service: options.service,
+    transport,
+    registry,
+    ...options.events,
+  });
+  const app = await createService(
+    {
+      ...options.host,
+      service: options.service,
+      config: { LOG_LEVEL: 'silent' },
+      database,
+      transport,
+      events,
+      registry,
+      logger: false,
+      ownsDatabase: false,
+    },
+    options.plugin,
+    options.options,
+  );
+  await app.ready();
+  return {
+    app,
+    database,
+    transport,
+    events,
+    registry,
+    async startEvents() {
+      await transport.start();
+      await events.start();
+    },
+    async close() {
+      await app.close();
+      if (!options.database) await database.destroy();
+    },
+  };
+}
