@@ -1,4 +1,4 @@
-import { HttpError, isRetryable, NetworkError, type RetryPolicy, request, withRetry } from './http.js';
+import { HttpError, isRetryable, NetworkError, type RetryPolicy, request, withRetry } from './http-retry.js';
 
 /**
  * The Astria API client: Bearer auth, timeouts, retries with backoff + jitter on 429/5xx/network

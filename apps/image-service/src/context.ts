@@ -10,10 +10,9 @@ export interface Log {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
 }
 
-export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };
+export const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 /** What delivery and maintenance need: storage, Astria, the outbox — no WhatsApp, no callback secrets. */
 export interface ImageParts {

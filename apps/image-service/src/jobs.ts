@@ -1,7 +1,7 @@
 import { imaging, queryRows } from '@astria/db';
 import { sql } from 'drizzle-orm';
 import type { ImageContext } from './context.js';
-import { backoffDelay } from './http.js';
+import { backoffDelay } from './http-retry.js';
 import {
   givenUpPhotoOutcome,
   JOBS_CHANNEL,

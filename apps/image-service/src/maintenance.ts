@@ -1,8 +1,8 @@
 import { type Database, imaging, queryRows } from '@astria/db';
 import { eq, sql } from 'drizzle-orm';
 import { AstriaError } from './astria-client.js';
+import { recordPrompts } from './callbacks.js';
 import { createImageParts, type ImageParts, type ImagePartsConfig, type Log } from './context.js';
-import { recordPrompts } from './delivery.js';
 import { type AstriaPrompt, isFinished, parsePrompt } from './domain/callbacks.js';
 import type { ImageMetrics } from './metrics.js';
 

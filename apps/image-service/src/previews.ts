@@ -6,7 +6,7 @@ import { imaging } from '@astria/db';
 import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { ImageContext } from './context.js';
-import { request } from './http.js';
+import { request } from './http-retry.js';
 
 export const PREVIEW_WIDTH = 720;
 export const PREVIEW_HEIGHT = 1280;

@@ -6,7 +6,7 @@ import { AstriaError, type AstriaTune } from './astria-client.js';
 import type { ImageContext } from './context.js';
 import { callbackUrls } from './domain/callback-token.js';
 import { majorityCharacteristics } from './domain/inspection.js';
-import { backoffDelay } from './http.js';
+import { backoffDelay } from './http-retry.js';
 import { JOBS_CHANNEL } from './photos.js';
 
 /** Astria's tune title for a request: unique per request, so a retry after a timeout returns the same tune. */

@@ -1,4 +1,4 @@
-import { HttpError, NetworkError, request, withRetry } from './http.js';
+import { HttpError, NetworkError, request, withRetry } from './http-retry.js';
 
 /** Why a photo could not be fetched: each becomes an `image_processed` rejection, never a retry loop. */
 export type MediaProblem = 'media_expired' | 'too_large' | 'unsupported_type';

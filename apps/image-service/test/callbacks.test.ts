@@ -63,6 +63,23 @@ describe('Astria callbacks', () => {
     expect((await post(tuneUrl, { tune: { id: 999_999 } })).statusCode).toBe(404); // not this request's tune
   });
 
+  it("a body outside the callback schema gets the schema's 400 naming the field, and counts as malformed", async () => {
+    const known = callbackUrls('http://x', SIGNING_SECRET, 'req-auth').prompts.replace('http://x', '');
+    const tooLong = await post(known, { prompt: { id: 5, text: 'x'.repeat(20_001) } });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json()).toMatchObject({ error: 'FST_ERR_VALIDATION' });
+    const notAUrl = await post(known, { prompt: { id: 5, images: ['ftp://x/1.jpg'] } });
+    expect(notAUrl.statusCode).toBe(400);
+    expect(notAUrl.json().message).toMatch(/body/);
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/image_callbacks_total\{route="pack-tune-received",outcome="malformed"[^}]*\} [1-9]/);
+    // The schemas describe the routes in the service's OpenAPI document.
+    const paths = (h.app.swagger() as { paths?: Record<string, unknown> }).paths ?? {};
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/tune-trained', '/pack-tune-received', '/update-images', '/previews/{packId}']),
+    );
+  });
+
   it('per-prompt callbacks: each prompt recorded once, images_generated once when all are in', async () => {
     const tuneId = await silentTune(h, 'req-each', '972510000002');
     const urls = callbackUrls('http://x', SIGNING_SECRET, 'req-each');

@@ -116,6 +116,17 @@ describe('pack preview videos', () => {
     expect((await h.app.inject({ method: 'GET', url: '/media/previews/nothing.mp4' })).statusCode).toBe(404);
   });
 
+  it("a pack id that is not a positive integer gets the schema's 400", async () => {
+    for (const packId of ['abc', '1.5', '-3']) {
+      const response = await h.app.inject({ method: 'GET', url: `/previews/${packId}` });
+      expect(response.statusCode, packId).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'FST_ERR_VALIDATION' });
+    }
+    const none = await h.app.inject({ method: 'GET', url: '/previews/424242' });
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toEqual([]);
+  });
+
   it('letterboxes a landscape image into the portrait frame', async () => {
     const prepared = await preparePreviewFrame(await jpeg(2, 800, 400));
     expect('frame' in prepared).toBe(true);

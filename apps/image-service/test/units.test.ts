@@ -6,7 +6,7 @@ import { LocalBlobStorage } from '../src/blob-storage.js';
 import { callbackToken, callbackUrls } from '../src/domain/callback-token.js';
 import { deliverableImages, MalformedCallbackError, parseCallbackBody } from '../src/domain/callbacks.js';
 import { characteristicsOf, judgeInspection, majorityCharacteristics } from '../src/domain/inspection.js';
-import { backoffDelay, HttpError, isRetryable, NetworkError, withRetry } from '../src/http.js';
+import { backoffDelay, HttpError, isRetryable, NetworkError, withRetry } from '../src/http-retry.js';
 
 describe('inspection verdicts', () => {
   it('accepts a clean photo with its class and string characteristics', () => {

@@ -1,4 +1,5 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
+import { SCHEMA_NAMES } from '@astria/db';
 
 /** Pure cleanup policy: which rows of which table are past retention, given one fixed "now". */
 
@@ -27,9 +28,6 @@ export type RetentionSettings = Pick<
   | 'MAINTENANCE_RUN_HISTORY_DAYS'
 >;
 
-/** The services' Postgres schemas, each with its outbox, inbox and dead_letters. */
-export const EVENT_SCHEMAS = ['messaging', 'imaging', 'payments', 'maintenance'] as const;
-
 const DAY_MS = 86_400_000;
 
 export function daysBefore(now: Date, days: number): Date {
@@ -49,7 +47,8 @@ export function rowRules(settings: RetentionSettings, now: Date): RowRule[] {
       optional: true,
     },
   ];
-  for (const schema of EVENT_SCHEMAS) {
+  // Every service's Postgres schema has its outbox, inbox and dead_letters.
+  for (const schema of SCHEMA_NAMES) {
     rules.push(
       {
         kind: 'outbox',

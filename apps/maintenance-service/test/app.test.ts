@@ -1,14 +1,10 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-host';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maintenanceServiceApp } from '../src/app.js';
 import { silentLogger } from '../src/logger.js';
 import type { MaintenanceCommand } from '../src/runs.js';
 import { createScheduler } from '../src/scheduler.js';
-import { ensureMessagingTables, gate, recordingImageMaintenance, testConfig } from './helpers.js';
+import { buildApp, ensureMessagingTables, gate, recordingImageMaintenance, testConfig } from './helpers.js';
 
 let database: TestDatabase;
 let app: FastifyInstance;
@@ -17,24 +13,7 @@ const images = recordingImageMaintenance({ reconcile: async () => ({ checked: 1,
 beforeAll(async () => {
   database = await createTestDatabase();
   await ensureMessagingTables(database);
-  const transport = new MemoryTransport();
-  const registry = new Registry();
-  const events = createEventRuntime({ database, service: 'maintenance-service', transport, registry });
-  app = await createService(
-    {
-      service: 'maintenance-service',
-      config: { LOG_LEVEL: 'silent' },
-      database,
-      transport,
-      events,
-      registry,
-      logger: false,
-      ownsDatabase: false,
-    },
-    maintenanceServiceApp,
-    { config: testConfig(), imageMaintenance: images.provider },
-  );
-  await app.ready();
+  app = await buildApp(database, { config: testConfig(), imageMaintenance: images.provider });
 });
 afterAll(async () => {
   await app?.close();
@@ -66,6 +45,19 @@ describe('scheduler mode (long-running)', () => {
     );
     const runs = (await app.inject({ method: 'GET', url: '/runs?limit=5' })).json();
     expect(runs.runs[0]).toMatchObject({ command: 'cleanup', status: 'succeeded' });
+  });
+});
+
+describe('GET /runs', () => {
+  it("a limit that is not an integer from 1 to 100 gets the schema's 400", async () => {
+    for (const limit of ['abc', '0', '101', '2.5']) {
+      const response = await app.inject({ method: 'GET', url: `/runs?limit=${limit}` });
+      expect(response.statusCode, limit).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'FST_ERR_VALIDATION' });
+    }
+    const byDefault = await app.inject({ method: 'GET', url: '/runs' });
+    expect(byDefault.statusCode).toBe(200);
+    expect(byDefault.json().runs.length).toBeLessThanOrEqual(20);
   });
 });
 

@@ -1,6 +1,11 @@
 import { loadConfig, type MaintenanceServiceConfig, maintenanceServiceConfigSchema } from '@astria/config';
 import type { Database } from '@astria/db';
+import { createEventRuntime, MemoryTransport } from '@astria/events';
+import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { type MaintenanceServiceAppOptions, maintenanceServiceApp } from '../src/app.js';
 import type { ImageMaintenance, ImageMaintenanceProvider } from '../src/image-maintenance.js';
 
 export const REQUIRED_ENV = {
@@ -71,6 +76,32 @@ export function recordingImageMaintenance(overrides: Partial<ImageMaintenance> =
     },
   };
   return { provider: async () => impl, calls };
+}
+
+/** The service's app as its main.ts composes it, over a test database and a memory transport (use `inject`). */
+export async function buildApp(
+  database: Database,
+  options: Pick<MaintenanceServiceAppOptions, keyof MaintenanceServiceAppOptions>,
+): Promise<FastifyInstance> {
+  const transport = new MemoryTransport();
+  const registry = new Registry();
+  const events = createEventRuntime({ database, service: 'maintenance-service', transport, registry });
+  const app = await createService(
+    {
+      service: 'maintenance-service',
+      config: { LOG_LEVEL: 'silent' },
+      database,
+      transport,
+      events,
+      registry,
+      logger: false,
+      ownsDatabase: false,
+    },
+    maintenanceServiceApp,
+    options,
+  );
+  await app.ready();
+  return app;
 }
 
 /** A promise a test resolves when it chooses. */

@@ -1,11 +1,10 @@
 import type { PaymentServiceConfig } from '@astria/config';
-import { acceptRawBodies } from '@astria/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
-import { registerPaymentMetrics } from './metrics.js';
-import { stripeRoutes } from './routes/stripe.js';
-import { sumitRoutes } from './routes/sumit.js';
-import { createStripePriceLookup, type StripePriceLookup } from './stripe-prices.js';
-import { sumitOptionsFromConfig } from './sumit.js';
+import { paymentMetricsPlugin } from './plugins/payment-metrics.js';
+import { stripePricesPlugin } from './plugins/stripe-prices.js';
+import { stripePaymentRoutes } from './routes/payments-stripe.js';
+import { sumitPaymentRoutes } from './routes/payments-sumit.js';
+import type { StripePriceLookup } from './stripe-prices.js';
 
 export interface PaymentServiceAppOptions {
   config: PaymentServiceConfig;
@@ -16,36 +15,16 @@ export interface PaymentServiceAppOptions {
 /**
  * payment-service: SUMIT and Stripe webhooks → one stored payment per provider payment id and, with
  * it in the same transaction, one `payment_received` event. It consumes no events and runs no
- * background work (the outbox relay belongs to the event runtime).
+ * background work (the outbox relay belongs to the event runtime). Composes the plugins, then the routes.
  */
 export const paymentServiceApp: FastifyPluginAsync<PaymentServiceAppOptions> = async (app, options) => {
   const { config } = options;
-  const metrics = registerPaymentMetrics(app.metrics);
-  const priceLookup =
-    options.stripePriceLookup ??
-    (config.STRIPE_API_KEY
-      ? createStripePriceLookup({
-          apiKey: config.STRIPE_API_KEY,
-          apiUrl: config.STRIPE_API_URL,
-          timeoutMs: config.STRIPE_API_TIMEOUT_MS,
-        })
-      : undefined);
-
-  // Webhooks get raw bodies: the token / signature is checked before anything is parsed.
-  await app.register(async (webhooks) => {
-    acceptRawBodies(webhooks);
-    sumitRoutes(webhooks, {
-      token: config.SUMIT_WEBHOOK_TOKEN,
-      ...sumitOptionsFromConfig(config),
-      metrics,
-    });
-    stripeRoutes(webhooks, {
-      webhookSecret: config.STRIPE_WEBHOOK_SECRET,
-      toleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
-      tierById: config.STRIPE_TIER_BY_ID,
-      priceLookup,
-      defaultCountryCode: config.DEFAULT_COUNTRY_CODE,
-      metrics,
-    });
+  await app.register(paymentMetricsPlugin);
+  await app.register(stripePricesPlugin, {
+    config,
+    ...(options.stripePriceLookup ? { lookup: options.stripePriceLookup } : {}),
   });
+
+  await app.register(sumitPaymentRoutes, { config });
+  await app.register(stripePaymentRoutes, { config });
 };

@@ -120,6 +120,24 @@ describe('payment-service webhooks', () => {
       }
     });
 
+    it("answers the body schema's 400 to JSON that is not an object, after the token, and stores nothing", async () => {
+      for (const payload of ['[1,2]', '"EntityID"', '42']) {
+        const response = await postSumit(t.app, payload);
+        expect(response.statusCode, payload).toBe(400);
+        expect(response.json()).toMatchObject({ error: 'invalid_body' });
+        expect(response.json().message).toMatch(/body/);
+      }
+      expect(
+        await rows(
+          t.database,
+          sql`select 1 from payments.payment_rejections where jsonb_typeof(raw_payload) <> 'object'`,
+        ),
+      ).toHaveLength(0);
+      // The schemas describe both webhooks in the service's OpenAPI document.
+      const paths = (t.app.swagger() as { paths?: Record<string, unknown> }).paths ?? {};
+      expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/payment-received', '/stripe/webhook']));
+    });
+
     it('answers 422 with the reason when the phone or payment id is missing, and keeps the payload', async () => {
       const noPhone = fixture('sumit-payment.json') as { Properties: Record<string, unknown> };
       noPhone.Properties['Property_M-5'] = [];

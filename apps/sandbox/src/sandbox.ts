@@ -16,21 +16,14 @@ import { type SandboxConfig, sandboxConfigSchema } from './config.js';
 import { buildPageServer } from './page-server.js';
 import { resolvePorts } from './ports.js';
 import { createSampleInspector, readSample } from './samples.js';
+import { buildServiceEnv, SANDBOX_PRICES, SANDBOX_SECRETS, type SandboxUrls, SERVICE_SPECS } from './services.js';
 import {
-  buildServiceEnv,
-  type LoadedApp,
-  loadServiceApp,
-  SANDBOX_PRICES,
-  SANDBOX_SECRETS,
-  type SandboxUrls,
-  SERVICE_SPECS,
-} from './services.js';
-import {
+  ACCEPTED_INSPECTION,
   type AstriaSimulatorHandle,
-  loadAstriaSimulator,
-  loadPaymentSimulator,
-  loadWhatsAppSimulator,
   type PaymentSimulatorHandle,
+  startAstriaSimulator,
+  startPaymentSimulator,
+  startWhatsAppSimulator,
   type WhatsAppSimulatorHandle,
 } from './simulators.js';
 import { EventTimeline, ObservedTransport } from './timeline.js';
@@ -85,7 +78,7 @@ export interface Sandbox {
   /** What is simulated and what is real. */
   simulated: { whatsapp: boolean; astria: boolean; payments: boolean };
   services: ComposedService[];
-  /** Services that could not be composed, and why (e.g. not built). */
+  /** Services that could not be composed, and why: empty since every service is a static dependency (kept for callers). */
   missing: Array<{ service: ServiceName; why: string }>;
   database: Database;
   chat: ChatStore;
@@ -96,7 +89,7 @@ export interface Sandbox {
   payments: PaymentSimulatorHandle | undefined;
   /** From the call to everything listening and consuming. */
   startupMs: number;
-  /** Where the startup time went, in ms (database, migrations, code, services). */
+  /** Where the startup time went, in ms (database, migrations, services). */
   timings: Record<string, number>;
   /** Events not yet settled: unpublished outbox rows of every composed service plus deliveries in progress. */
   pendingEvents(): Promise<number>;
@@ -177,14 +170,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     timings.migrations = since(t1);
     return database;
   })();
-  const appsLoaded = (async () => {
-    const t0 = performance.now();
-    const loaded = await Promise.all(SERVICE_SPECS.map((spec) => loadServiceApp(spec)));
-    timings.code = since(t0);
-    return loaded;
-  })();
-  // Settle both before any cleanup, so a failure elsewhere never leaves the database open.
-  const background = Promise.allSettled([databaseReady, appsLoaded]);
+  // Settled before any cleanup, so a failure elsewhere never leaves the database open.
+  const background = Promise.allSettled([databaseReady]);
 
   try {
     // ---- simulators for every external API whose URL is not configured
@@ -195,63 +182,50 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const notes: string[] = [];
     const real = realApis(userEnv, notes);
     if (!real.whatsapp) {
-      const loaded = await loadWhatsAppSimulator();
-      if (loaded.ok) {
-        whatsapp = await loaded.start({
-          phoneNumberId: s.whatsappNumberId,
-          accessToken: s.whatsappAccessToken,
-          appSecret: s.whatsappAppSecret,
-          webhookUrl: `${serviceUrls['message-service']}${WEBHOOK_PATHS.whatsapp}`,
-          host,
-          port: ports['whatsapp-simulator'],
-        });
-        const sim = whatsapp;
-        closers.push(() => sim.close());
-      } else notes.push(`WhatsApp simulator unavailable: ${loaded.why}`);
+      whatsapp = await startWhatsAppSimulator({
+        phoneNumberId: s.whatsappNumberId,
+        accessToken: s.whatsappAccessToken,
+        appSecret: s.whatsappAppSecret,
+        webhookUrl: `${serviceUrls['message-service']}${WEBHOOK_PATHS.whatsapp}`,
+        host,
+        port: ports['whatsapp-simulator'],
+      });
+      const sim = whatsapp;
+      closers.push(() => sim.close());
     }
     if (!real.astria) {
-      const loaded = await loadAstriaSimulator();
-      if (loaded.ok) {
-        const inspectSample = await createSampleInspector();
-        const accepted = await acceptedInspection();
-        astria = await loaded.start({
-          apiKey: s.astriaApiKey,
-          host,
-          port: ports['astria-simulator'],
-          trainingDelayMs: options.trainingDelayMs ?? config.SANDBOX_TRAINING_DELAY_MS,
-          inspect: (file: { bytes: Buffer }) => {
-            const verdict = inspectSample(file.bytes);
-            return verdict.accepted ? { ...accepted, name: verdict.subject } : { ...accepted, [verdict.flag]: true };
-          },
-        });
-        const sim = astria;
-        closers.push(() => sim.close());
-      } else notes.push(`Astria simulator unavailable: ${loaded.why}`);
+      const inspectSample = await createSampleInspector();
+      const accepted = ACCEPTED_INSPECTION;
+      astria = await startAstriaSimulator({
+        apiKey: s.astriaApiKey,
+        host,
+        port: ports['astria-simulator'],
+        trainingDelayMs: options.trainingDelayMs ?? config.SANDBOX_TRAINING_DELAY_MS,
+        inspect: (file: { bytes: Buffer }) => {
+          const verdict = inspectSample(file.bytes);
+          return verdict.accepted ? { ...accepted, name: verdict.subject } : { ...accepted, [verdict.flag]: true };
+        },
+      });
+      const sim = astria;
+      closers.push(() => sim.close());
     }
     let paymentLinks: { lite: string; standard: string; premium: string } | undefined;
     let stripeTierMapping: string | undefined;
     if (!real.payments) {
-      const loaded = await loadPaymentSimulator();
-      if (loaded.ok) {
-        payments = await loaded.start({
-          host,
-          port: ports['payment-simulator'],
-          sumitWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.sumit(s.sumitWebhookToken)}`,
-          stripeWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.stripe}`,
-          stripeWebhookSecret: s.stripeWebhookSecret,
-          prices: SANDBOX_PRICES,
-        });
-        const sim = payments;
-        closers.push(() => sim.close());
-        const link = (tier: 'lite' | 'standard' | 'premium') =>
-          config.SANDBOX_PAYMENT_PROVIDER === 'stripe' ? sim.stripePaymentLink(tier) : sim.sumitPaymentLink(tier);
-        paymentLinks = { lite: link('lite'), standard: link('standard'), premium: link('premium') };
-        stripeTierMapping = sim.stripeTierMapping();
-      } else {
-        notes.push(`payment simulator unavailable: ${loaded.why}`);
-        const placeholder = `${at(ports.page)}/pay-unavailable`;
-        paymentLinks = { lite: placeholder, standard: placeholder, premium: placeholder };
-      }
+      payments = await startPaymentSimulator({
+        host,
+        port: ports['payment-simulator'],
+        sumitWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.sumit(s.sumitWebhookToken)}`,
+        stripeWebhookUrl: `${serviceUrls['payment-service']}${WEBHOOK_PATHS.stripe}`,
+        stripeWebhookSecret: s.stripeWebhookSecret,
+        prices: SANDBOX_PRICES,
+      });
+      const sim = payments;
+      closers.push(() => sim.close());
+      const link = (tier: 'lite' | 'standard' | 'premium') =>
+        config.SANDBOX_PAYMENT_PROVIDER === 'stripe' ? sim.stripePaymentLink(tier) : sim.sumitPaymentLink(tier);
+      paymentLinks = { lite: link('lite'), standard: link('standard'), premium: link('premium') };
+      stripeTierMapping = sim.stripeTierMapping();
     }
 
     // ---- the chat, fed by the WhatsApp simulator (subscribed before the services start and closed after
@@ -284,7 +258,6 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     // ---- one database, migrated; one shared transport, observed for the timeline
     const database = await databaseReady;
-    const loadedApps = await appsLoaded;
     const tServices = performance.now();
     const memory = new MemoryTransport({ retry: { baseMs: 250, maxMs: 10_000 } });
     const transport = new ObservedTransport(memory, timeline);
@@ -303,12 +276,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     });
     const services: ComposedService[] = [];
     const missing: Array<{ service: ServiceName; why: string }> = [];
-    for (const [index, spec] of SERVICE_SPECS.entries()) {
-      const loaded = loadedApps[index] as LoadedApp;
-      if (!loaded.ok) {
-        missing.push({ service: spec.service, why: loaded.why });
-        continue;
-      }
+    for (const spec of SERVICE_SPECS) {
       const port = ports[spec.service];
       const serviceConfig = loadConfig(spec.service, spec.configSchema, {
         ...serviceEnv,
@@ -339,7 +307,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
           logger: logLevel !== 'silent',
           shutdownGraceMs: 3000,
         },
-        loaded.plugin,
+        spec.app,
         { config: serviceConfig, ...(spec.extraOptions ?? {}) },
       );
       closers.push(() => app.close());
@@ -467,12 +435,6 @@ function withoutSandboxOnly(env: Env): Env {
   return out;
 }
 
-async function acceptedInspection(): Promise<Record<string, unknown>> {
-  const specifier: string = '@astria/simulators/astria';
-  const module = (await import(specifier)) as { ACCEPTED_INSPECTION?: Record<string, unknown> };
-  return module.ACCEPTED_INSPECTION ?? { name: 'woman' };
-}
-
 function readSnapshot(file: string): ChatSnapshot | undefined {
   if (!existsSync(file)) return undefined;
   try {
@@ -595,7 +557,7 @@ function summary(
 ): string[] {
   const lines = [
     '',
-    `  astria-bot sandbox ready in ${seconds(sandbox.startupMs)} (database ${seconds(sandbox.timings.database)}, migrations ${seconds(sandbox.timings.migrations)}, code ${seconds(sandbox.timings.code)}, services ${seconds(sandbox.timings.services)})`,
+    `  astria-bot sandbox ready in ${seconds(sandbox.startupMs)} (database ${seconds(sandbox.timings.database)}, migrations ${seconds(sandbox.timings.migrations)}, services ${seconds(sandbox.timings.services)})`,
     '',
     `  Chat page            ${sandbox.urls.page}`,
   ];

@@ -7,15 +7,19 @@ import {
 } from '@astria/config';
 import type { ServiceName } from '@astria/db';
 import { resolveFfmpeg } from '@astria/dev-programs';
+import { imageServiceApp } from '@astria/image-service';
+import { maintenanceServiceApp } from '@astria/maintenance-service';
+import { messageServiceApp } from '@astria/message-service';
+import { paymentServiceApp } from '@astria/payment-service';
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 
-/** A service the sandbox composes: where its app plugin lives and how it is configured. */
+/** A service the sandbox composes: its app plugin and how it is configured. */
 export interface ServiceSpec {
   service: ServiceName;
   packageName: string;
-  /** The app plugin's export name in the package's index. */
-  exportName: string;
+  /** The service's app plugin, as its main.ts runs it. */
+  app: AppPlugin;
   // biome-ignore lint/suspicious/noExplicitAny: each service has its own config type; the sandbox only passes it through
   configSchema: z.ZodType<any>;
   /** Extra options the app takes besides `config` (e.g. the maintenance service's scheduler mode). */
@@ -26,56 +30,30 @@ export const SERVICE_SPECS: readonly ServiceSpec[] = [
   {
     service: 'message-service',
     packageName: '@astria/message-service',
-    exportName: 'messageServiceApp',
+    app: messageServiceApp as unknown as AppPlugin,
     configSchema: messageServiceConfigSchema,
   },
   {
     service: 'image-service',
     packageName: '@astria/image-service',
-    exportName: 'imageServiceApp',
+    app: imageServiceApp as unknown as AppPlugin,
     configSchema: imageServiceConfigSchema,
   },
   {
     service: 'payment-service',
     packageName: '@astria/payment-service',
-    exportName: 'paymentServiceApp',
+    app: paymentServiceApp as unknown as AppPlugin,
     configSchema: paymentServiceConfigSchema,
   },
   {
     service: 'maintenance-service',
     packageName: '@astria/maintenance-service',
-    exportName: 'maintenanceServiceApp',
+    app: maintenanceServiceApp as unknown as AppPlugin,
     configSchema: maintenanceServiceConfigSchema,
   },
 ];
 
 export type AppPlugin = FastifyPluginAsync<Record<string, unknown>>;
-
-export type LoadedApp = { ok: true; plugin: AppPlugin } | { ok: false; why: string };
-
-/**
- * Imports a service's app plugin if its package is built and exports it. The services are
- * developed independently, so a missing one is reported, not fatal: the sandbox runs the rest.
- */
-export async function loadServiceApp(spec: ServiceSpec): Promise<LoadedApp> {
-  let module: Record<string, unknown>;
-  try {
-    // A specifier held in a variable: the sandbox compiles whether or not the service exists yet.
-    const specifier: string = spec.packageName;
-    module = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') {
-      return { ok: false, why: `${spec.packageName} is not built (run pnpm build)` };
-    }
-    throw error;
-  }
-  const plugin = module[spec.exportName];
-  if (typeof plugin !== 'function') {
-    return { ok: false, why: `${spec.packageName} does not export ${spec.exportName} yet` };
-  }
-  return { ok: true, plugin: plugin as AppPlugin };
-}
 
 export interface SandboxUrls {
   page: string;

@@ -40,6 +40,21 @@ describe('the sandbox journey', () => {
     expect(sandbox.simulated).toEqual({ whatsapp: true, astria: true, payments: true });
   });
 
+  it("a malformed page API request gets the schema's 400", async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${sandbox.urls.page}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/api/users', { phone: 'not-a-phone' })).status).toBe(400);
+    expect((await post(`/api/users/${phone}/text`, { text: '' })).status).toBe(400);
+    expect((await post(`/api/users/${phone}/sample`, { name: 'nobody.jpg' })).status).toBe(400);
+    const badPhone = await fetch(`${sandbox.urls.page}/api/users/12/messages`);
+    expect(badPhone.status).toBe(400);
+    expect(((await badPhone.json()) as { code?: string }).code).toBe('FST_ERR_VALIDATION');
+  });
+
   it('answers /health/ready on every service and serves the page', async () => {
     for (const service of sandbox.services) {
       const response = await fetch(`${service.url}/health/ready`);

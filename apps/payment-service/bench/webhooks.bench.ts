@@ -11,7 +11,7 @@ import { createEventRuntime, MemoryTransport } from '@astria/events';
 import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
-import { paymentServiceApp } from '../app.js';
+import { paymentServiceApp } from '../src/app.js';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const TOKEN = 'bench-token';

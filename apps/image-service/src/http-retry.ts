@@ -1,5 +1,10 @@
 import { backoffDelay as sharedBackoffDelay, withRetry as sharedWithRetry } from '@astria/service-kit';
-/** A small HTTP helper for the external APIs: timeouts, retries with backoff + jitter on 429/5xx/network only, typed errors. */
+
+/**
+ * How the service calls the external APIs (Astria, the WhatsApp media download, preview images): one
+ * request with a timeout and typed errors (`request`), and the retry wrapper around it (`withRetry`:
+ * backoff + jitter on 429/5xx/network only, honouring Retry-After).
+ */
 
 export class HttpError extends Error {
   /** From a Retry-After header (seconds), when the server sent one. */

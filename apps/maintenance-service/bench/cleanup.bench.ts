@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, maintenanceServiceConfigSchema } from '@astria/config';
 import { createDatabase, type Database, migrate } from '@astria/db';
 import { sql } from 'drizzle-orm';
-import { runCommand } from '../jobs.js';
-import { silentLogger } from '../logger.js';
+import { runCommand } from '../src/jobs.js';
+import { silentLogger } from '../src/logger.js';
 
 const EXPIRED = Number(process.env.BENCH_EXPIRED_ROWS ?? 1_000_000);
 const LIVE = Number(process.env.BENCH_LIVE_ROWS ?? 200_000);

@@ -3,6 +3,11 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { ImageParts } from './context.js';
 import { type AstriaPrompt, type AstriaTuneInfo, deliverableImages, isFinished } from './domain/callbacks.js';
 
+/**
+ * The effects of Astria's callbacks (routes/astria-callbacks.ts), shared with reconciliation
+ * (maintenance.ts): record finished prompts and publish `images_generated` once; mark a tune trained.
+ */
+
 export type DeliverySource = 'callback' | 'reconciliation';
 
 export type PromptsOutcome =

@@ -24,9 +24,9 @@ import { createEventRuntime, MemoryTransport } from '@astria/events';
 import { createService } from '@astria/service-host';
 import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
-import { imageServiceApp } from '../app.js';
-import { callbackUrls } from '../domain/callback-token.js';
-import { encodePreview, preparePreviewFrame } from '../previews.js';
+import { imageServiceApp } from '../src/app.js';
+import { callbackUrls } from '../src/domain/callback-token.js';
+import { encodePreview, preparePreviewFrame } from '../src/previews.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 3);
