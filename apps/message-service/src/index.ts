@@ -6,9 +6,10 @@ export * from './conversation/types.js';
 export { GraphApiError, GraphClient, PERMANENT_CODES, RETRYABLE_CODES } from './graph/client.js';
 export { toGraphPayload } from './graph/payload.js';
 export { Throttle } from './graph/throttle.js';
+export { engineConfigFrom, type IngestResult, Turns, WebhookIngest } from './ingest.js';
 export { type MessageMetrics, registerMessageMetrics } from './metrics.js';
 export { AstriaApiError, PacksClient } from './packs.js';
-export { engineConfigFrom, MessageService } from './service.js';
+export { whatsappSender } from './sender.js';
 export {
   type InboundMessage,
   NotAWhatsAppNotification,
