@@ -2,6 +2,8 @@ export { normalizeUserId } from '@astria/events';
 export { type MessageServiceAppOptions, messageServiceApp, WEBHOOK_BODY_LIMIT } from './app.js';
 export { COPY } from './conversation/copy.js';
 export { needsPacks, packsOfTier, paymentLinkFor, runConversation, tierOfSlug } from './conversation/engine.js';
+export { decodeReplyId, encodeReplyId, type ReplyId } from './conversation/reply-ids.js';
+export type { Transition } from './conversation/transitions.js';
 export * from './conversation/types.js';
 export { GraphApiError, GraphClient, PERMANENT_CODES, RETRYABLE_CODES } from './graph/client.js';
 export { toGraphPayload } from './graph/payload.js';
