@@ -235,27 +235,30 @@ class Turn {
     this.onReply(m.replyId);
   }
 
+  /** A text: the state's table decides (the feedback, the welcome, or the current menu again). */
   onText(text: string) {
-    const c = this.c;
-    switch (c.state) {
-      case 'writing_feedback':
-        // Step 11: the next text is the feedback.
-        this.feedback.push({ rating: null, text: text.slice(0, 4000) });
-        c.state = 'has_model';
-        this.transition = 'feedback_written';
-        this.text(this.t.feedbackThanks(this.ctx.config.supportContact));
-        return;
-      case 'collecting_photos':
-        // Step 1: any first text → the welcome menu.
-        this.transition = c.welcomed ? 'menu' : 'welcome';
-        c.welcomed = true;
-        this.currentMenu();
-        return;
-      default:
-        // Steps 12 (returning user) and the reminders of other states.
-        this.transition = 'menu';
-        this.currentMenu();
-    }
+    STATES[this.c.state].text(this, text);
+  }
+
+  feedbackWritten(text: string) {
+    // Step 11: the next text is the feedback.
+    this.feedback.push({ rating: null, text: text.slice(0, 4000) });
+    this.c.state = 'has_model';
+    this.transition = 'feedback_written';
+    this.text(this.t.feedbackThanks(this.ctx.config.supportContact));
+  }
+
+  welcomeOrMenu() {
+    // Step 1: any first text → the welcome menu.
+    this.transition = this.c.welcomed ? 'menu' : 'welcome';
+    this.c.welcomed = true;
+    this.currentMenu();
+  }
+
+  menuAgain() {
+    // Steps 12 (returning user) and the reminders of other states.
+    this.transition = 'menu';
+    this.currentMenu();
   }
 
   onPhoto(m: InboundMessage, trainingPhoto: boolean) {
@@ -278,7 +281,7 @@ class Turn {
     // A button tapped while writing feedback ends the feedback: it is handled as in has_model.
     if (c.state === 'writing_feedback') c.state = 'has_model';
     const id = decodeReplyId(raw);
-    const route = id ? (REPLIES[c.state][id.kind] as ReplyRoute<typeof id.kind> | undefined) : undefined;
+    const route = id ? (STATES[c.state].replies[id.kind] as ReplyRoute<typeof id.kind> | undefined) : undefined;
     if (!id || !route) return this.expired(); // step 16: unknown or stale ids
     route(this, id);
   }
@@ -644,7 +647,7 @@ class Turn {
 type EngineInputData<K extends EngineInput['kind']> =
   Extract<EngineInput, { kind: K }> extends { data: infer D } ? D : never;
 
-// ---- the reply tables: per state, which tapped ids do what. An id absent from the state's table
+// ---- the state tables: per state, what a text does and which tapped ids do what. An id absent from the table
 // (a button from an old message, or unknown) is step 16: "that option has expired", no state change.
 
 type ReplyRoute<K extends ReplyKind> = (turn: Turn, id: ReplyOf<K>) => void;
@@ -687,27 +690,40 @@ const HAS_MODEL: ReplyTable = {
   tune: (turn, { tuneId }) => turn.onTune(tuneId),
 };
 
-const REPLIES: Readonly<Record<Conversation['state'], ReplyTable>> = {
+/** Per state: what a text does, and which tapped ids do what. */
+interface StateTable {
+  text: (turn: Turn, text: string) => void;
+  replies: ReplyTable;
+}
+
+const STATES: Readonly<Record<Conversation['state'], StateTable>> = {
   collecting_photos: {
-    ...ANY_STATE,
-    menu: (turn, id) => (id.item === 'begin' ? turn.begin() : ANY_STATE.menu?.(turn, id)),
-    photos: photosRoute((turn) => {
-      turn.transition = 'not_enough_photos';
-      turn.text(turn.t.notEnoughPhotos(turn.minPhotos, turn.accepted));
-    }),
+    text: (turn) => turn.welcomeOrMenu(), // step 1
+    replies: {
+      ...ANY_STATE,
+      menu: (turn, id) => (id.item === 'begin' ? turn.begin() : ANY_STATE.menu?.(turn, id)),
+      photos: photosRoute((turn) => {
+        turn.transition = 'not_enough_photos';
+        turn.text(turn.t.notEnoughPhotos(turn.minPhotos, turn.accepted));
+      }),
+    },
   },
   choosing_pack: {
-    ...ANY_STATE,
-    photos: photosRoute((turn) => {
-      turn.transition = 'choose_tier';
-      turn.tierMenu();
-    }),
-    tier: (turn, { tier }) => turn.onTier(tier), // step 6
-    pack: (turn, { packId }) => turn.onPack(packId), // step 7
-    packex: (turn, { packId }) => turn.onPackExamples(packId), // step 6
-    agree: (turn, { packId }) => turn.onAgree(packId), // step 8
+    text: (turn) => turn.menuAgain(),
+    replies: {
+      ...ANY_STATE,
+      photos: photosRoute((turn) => {
+        turn.transition = 'choose_tier';
+        turn.tierMenu();
+      }),
+      tier: (turn, { tier }) => turn.onTier(tier), // step 6
+      pack: (turn, { packId }) => turn.onPack(packId), // step 7
+      packex: (turn, { packId }) => turn.onPackExamples(packId), // step 6
+      agree: (turn, { packId }) => turn.onAgree(packId), // step 8
+    },
   },
-  training: ANY_STATE,
-  has_model: HAS_MODEL,
-  writing_feedback: HAS_MODEL,
+  training: { text: (turn) => turn.menuAgain(), replies: ANY_STATE },
+  has_model: { text: (turn) => turn.menuAgain(), replies: HAS_MODEL }, // step 12
+  // Step 11: the next text is the feedback; a tapped button is handled as in has_model.
+  writing_feedback: { text: (turn, text) => turn.feedbackWritten(text), replies: HAS_MODEL },
 };
