@@ -1,7 +1,7 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
-import { type Database, queryRows } from '@astria/db';
+import type { Database } from '@astria/db';
+import { findStaleTrainings } from '@astria/message-service/maintenance';
 import { maskPhone } from '@astria/service-kit';
-import { sql } from 'drizzle-orm';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
 import type { MaintenanceLogger } from './logger.js';
 import type { MaintenanceMetrics } from './metrics.js';
@@ -37,35 +37,19 @@ export interface ReconcileDeps {
 
 const REPORTED_USERS = 20;
 
-/** Conversations stuck in `training` longer than the threshold (messaging.conversations). */
+/** Conversations stuck in `training` longer than the threshold (the query is the message service's). */
 export async function findStaleTraining(
   database: Database,
   staleMinutes: number,
   now: Date,
 ): Promise<StaleTrainingReport> {
-  const [present] = await queryRows<{ present: boolean }>(
-    database.db,
-    sql`select to_regclass('messaging.conversations') is not null as present`,
-  );
-  if (!present?.present)
-    return { count: 0, oldestMinutes: null, users: [], skipped: 'messaging.conversations does not exist' };
-  const cutoff = new Date(now.getTime() - staleMinutes * 60_000).toISOString();
-  const [summary] = await queryRows<{ n: string | number; oldest: string | Date | null }>(
-    database.db,
-    sql`select count(*) as n, min(updated_at) as oldest from messaging.conversations
-        where state = 'training' and updated_at < ${cutoff}::timestamptz`,
-  );
-  const users = await queryRows<{ user_id: string }>(
-    database.db,
-    sql`select user_id from messaging.conversations
-        where state = 'training' and updated_at < ${cutoff}::timestamptz
-        order by updated_at limit ${REPORTED_USERS}`,
-  );
-  const oldest = summary?.oldest ? new Date(summary.oldest) : null;
+  const stale = await findStaleTrainings(database, { olderThanMinutes: staleMinutes, limit: REPORTED_USERS, now });
+  if (!stale) return { count: 0, oldestMinutes: null, users: [], skipped: 'messaging.conversations does not exist' };
+  const oldest = stale.oldestUpdatedAt;
   return {
-    count: Number(summary?.n ?? 0),
+    count: stale.count,
     oldestMinutes: oldest ? Math.floor((now.getTime() - oldest.getTime()) / 60_000) : null,
-    users: users.map((u) => maskPhone(u.user_id)),
+    users: stale.userIds.map((userId) => maskPhone(userId)),
   };
 }
 

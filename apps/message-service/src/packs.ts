@@ -1,5 +1,5 @@
 import type { Pack } from './conversation/types.js';
-import { type RetryPolicy, withRetries } from './http.js';
+import { type RetryPolicy, withRetries } from './retry-policy.js';
 
 export class AstriaApiError extends Error {
   constructor(

@@ -54,7 +54,7 @@ describe('group commit', () => {
     // Called in one tick: the first starts a transaction at once, the other seven wait and share the next.
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        h.app.messageService.ingest(
+        h.app.webhookIngest.ingest(
           parseNotification(JSON.parse(webhook(`1555998000${i}`, `wamid.gg.${i}`)), NUMBER_ID),
           `c${i}`,
         ),
@@ -75,7 +75,7 @@ describe('group commit', () => {
       sql`insert into messaging.conversations (user_id, state, language, data) values ('15559990000', 'collecting_photos', 'en', '{"photos":"corrupt"}'::jsonb)`,
     );
     const users = Array.from({ length: 8 }, (_, i) => `1555999000${i + 1}`);
-    const ingest = (raw: string) => h.app.messageService.ingest(parseNotification(JSON.parse(raw), NUMBER_ID), 'c');
+    const ingest = (raw: string) => h.app.webhookIngest.ingest(parseNotification(JSON.parse(raw), NUMBER_ID), 'c');
     const outcomes = await Promise.allSettled([
       ...users.map((user, i) => ingest(webhook(user, `wamid.gc.${i}`))),
       ingest(webhook('15559990000', 'wamid.gc.bad')),

@@ -97,6 +97,29 @@ describe('WhatsApp webhook', () => {
       const response = await h.app.inject({ url: `/whatsapp/webhook?${query}` });
       expect(response.statusCode).toBe(403);
     });
+
+    it.each([
+      [
+        'a challenge over 512 characters',
+        `hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=${'1'.repeat(513)}`,
+      ],
+      ['a repeated hub.mode', `hub.mode=subscribe&hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`],
+      ['an overlong mode', `hub.mode=${'s'.repeat(65)}&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`],
+    ])("answers the query schema's 400 to %s", async (_what, query) => {
+      const response = await h.app.inject({ url: `/whatsapp/webhook?${query}` });
+      expect(response.statusCode).toBe(400);
+      expect(response.body).not.toContain('1'.repeat(513));
+    });
+  });
+
+  it('describes the handshake query, the signature header and the raw body in the OpenAPI document', async () => {
+    const doc = h.app.swagger() as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const path = doc.paths['/whatsapp/webhook'];
+    const names = (op: Record<string, unknown> | undefined) =>
+      ((op?.parameters ?? []) as Array<{ name: string; in: string }>).map((p) => `${p.in}:${p.name}`);
+    expect(names(path?.get)).toEqual(['query:hub.mode', 'query:hub.verify_token', 'query:hub.challenge']);
+    expect(names(path?.post)).toContain('header:x-hub-signature-256');
+    expect(JSON.stringify(path?.post?.requestBody)).toContain('whatsapp_business_account');
   });
 
   describe('POST signature and payload checks', () => {

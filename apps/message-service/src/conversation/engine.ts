@@ -1,6 +1,9 @@
 import type { OutboundMessage, Tier } from '@astria/events';
 import type { InboundMessage } from '../webhook/notification.js';
-import { COPY, type Copy, defaultTierImages } from './copy.js';
+import { COPY, type Copy } from './copy.js';
+import * as menus from './menus.js';
+import { decodeReplyId, previewPackOf, type ReplyKind, type ReplyOf, replyNeedsPacks } from './reply-ids.js';
+import type { Transition } from './transitions.js';
 import {
   type Conversation,
   type EngineContext,
@@ -47,14 +50,13 @@ export function needsPacks(input: EngineInput): boolean {
   if (input.kind === 'payment_received') return true;
   if (input.kind !== 'message') return false;
   const id = input.message.replyId;
-  return id !== undefined && /^(tier|pack|packex|agree):/.test(id);
+  return id !== undefined && replyNeedsPacks(id);
 }
 
 /** The pack id a reply refers to, when it needs a preview video. */
 export function previewPackId(input: EngineInput): number | null {
   if (input.kind !== 'message') return null;
-  const match = /^packex:(\d+)$/.exec(input.message.replyId ?? '');
-  return match ? Number(match[1]) : null;
+  return previewPackOf(input.message.replyId ?? '');
 }
 
 export function tierOfSlug(slug: string): Tier | null {
@@ -76,13 +78,6 @@ export function paymentLinkFor(link: string, userId: string): string {
   return url.toString();
 }
 
-const REPLY_ALIASES: Record<string, string> = {
-  begin: 'menu:begin',
-  how: 'menu:how',
-  language: 'menu:lang',
-  support: 'menu:support',
-};
-
 function formatDate(iso: string | null, language: 'en' | 'he'): string {
   if (!iso) return '—';
   const d = new Date(iso);
@@ -100,7 +95,7 @@ class Turn {
   readonly events: EngineEvent[] = [];
   readonly feedback: EngineResult['feedback'] = [];
   readonly alerts: string[] = [];
-  transition = 'noop';
+  transition: Transition = 'noop';
 
   constructor(
     readonly c: Conversation,
@@ -138,84 +133,26 @@ class Turn {
     this.send({ kind: 'text', body }, replyTo);
   }
 
-  // ---- menus
+  // ---- menus (built in menus.ts)
 
   welcomeMenu() {
-    const t = this.t;
-    this.send({
-      kind: 'list',
-      body: t.welcome(this.c.name),
-      button: t.menuButton,
-      sections: [
-        {
-          rows: [
-            { id: 'menu:begin', title: t.begin, description: t.beginDesc },
-            { id: 'menu:how', title: t.how, description: t.howDesc },
-            { id: 'menu:lang', title: t.switchLanguage, description: t.switchLanguageDesc },
-            { id: 'menu:support', title: t.support, description: t.supportDesc },
-          ],
-        },
-      ],
-    });
+    this.send(menus.welcomeMenu(this.t, this.c.name));
   }
 
   guidelines() {
-    this.send({
-      kind: 'buttons',
-      body: this.t.guidelines(this.minPhotos),
-      buttons: [
-        { id: 'photos:ready', title: this.t.ready },
-        { id: 'photos:examples', title: this.t.showExamples },
-      ],
-    });
+    this.send(menus.guidelines(this.t, this.minPhotos));
   }
 
   photosMenu() {
-    const t = this.t;
-    this.send({
-      kind: 'list',
-      body: t.enoughPhotos(this.accepted),
-      button: t.menuButton,
-      sections: [
-        {
-          rows: [
-            { id: 'photos:more', title: t.addMore, description: t.addMoreDesc },
-            { id: 'photos:done', title: t.done, description: t.doneDesc },
-            { id: 'photos:restart', title: t.startOver, description: t.startOverDesc },
-            { id: 'menu:support', title: t.support, description: t.supportDesc },
-          ],
-        },
-      ],
-    });
+    this.send(menus.photosMenu(this.t, this.accepted));
   }
 
   tierMenu() {
-    const t = this.t;
-    this.send({
-      kind: 'list',
-      body: t.chooseTier,
-      button: t.tiersButton,
-      sections: [
-        {
-          rows: TIERS.map((tier) => ({
-            id: `tier:${tier}`,
-            title: t.tierTitle[tier],
-            description: t.tierDesc(tier, defaultTierImages(tier), this.ctx.config.prices[tier]),
-          })),
-        },
-      ],
-    });
+    this.send(menus.tierMenu(this.t, this.ctx.config.prices));
   }
 
   returningMenu() {
-    this.send({
-      kind: 'buttons',
-      body: this.t.returning,
-      buttons: [
-        { id: 'model:saved', title: this.t.useSaved },
-        { id: 'model:new', title: this.t.newModel },
-      ],
-    });
+    this.send(menus.returningMenu(this.t));
   }
 
   /** Step 13/16: the menu of the current state. */
@@ -295,30 +232,33 @@ class Turn {
     }
     if (m.type === 'text') return this.onText(m.text ?? '');
     if (!m.replyId) return this.expired();
-    this.onReply(REPLY_ALIASES[m.replyId] ?? m.replyId, m);
+    this.onReply(m.replyId);
   }
 
+  /** A text: the state's table decides (the feedback, the welcome, or the current menu again). */
   onText(text: string) {
-    const c = this.c;
-    switch (c.state) {
-      case 'writing_feedback':
-        // Step 11: the next text is the feedback.
-        this.feedback.push({ rating: null, text: text.slice(0, 4000) });
-        c.state = 'has_model';
-        this.transition = 'feedback_written';
-        this.text(this.t.feedbackThanks(this.ctx.config.supportContact));
-        return;
-      case 'collecting_photos':
-        // Step 1: any first text → the welcome menu.
-        this.transition = c.welcomed ? 'menu' : 'welcome';
-        c.welcomed = true;
-        this.currentMenu();
-        return;
-      default:
-        // Steps 12 (returning user) and the reminders of other states.
-        this.transition = 'menu';
-        this.currentMenu();
-    }
+    STATES[this.c.state].text(this, text);
+  }
+
+  feedbackWritten(text: string) {
+    // Step 11: the next text is the feedback.
+    this.feedback.push({ rating: null, text: text.slice(0, 4000) });
+    this.c.state = 'has_model';
+    this.transition = 'feedback_written';
+    this.text(this.t.feedbackThanks(this.ctx.config.supportContact));
+  }
+
+  welcomeOrMenu() {
+    // Step 1: any first text → the welcome menu.
+    this.transition = this.c.welcomed ? 'menu' : 'welcome';
+    this.c.welcomed = true;
+    this.currentMenu();
+  }
+
+  menuAgain() {
+    // Steps 12 (returning user) and the reminders of other states.
+    this.transition = 'menu';
+    this.currentMenu();
   }
 
   onPhoto(m: InboundMessage, trainingPhoto: boolean) {
@@ -335,104 +275,80 @@ class Turn {
     else this.currentMenu();
   }
 
-  onReply(id: string, m: InboundMessage) {
+  /** A tapped button or list row: the reply table of the state decides; anything else is step 16. */
+  onReply(raw: string) {
     const c = this.c;
-    const [ns, arg = ''] = id.split(':', 2) as [string, string | undefined];
-    const collecting = c.state === 'collecting_photos' || c.state === 'choosing_pack';
-    const modelOwner = c.state === 'has_model' || c.state === 'writing_feedback';
-    if (modelOwner && c.state === 'writing_feedback') c.state = 'has_model';
-    switch (
-      `${ns}:${ns === 'tier' || ns === 'pack' || ns === 'packex' || ns === 'agree' || ns === 'rate' || ns === 'tune' ? '*' : arg}`
-    ) {
-      case 'menu:lang':
-        // Step 13: any state.
-        c.language = c.language === 'en' ? 'he' : 'en';
-        this.transition = 'language_switched';
-        this.text(this.t.languageSwitched);
-        return this.currentMenu();
-      case 'menu:support':
-        // Step 14: any state.
-        this.transition = 'support';
-        return this.text(this.t.supportContact(this.ctx.config.supportContact));
-      case 'menu:how':
-        this.transition = 'how_it_works';
-        this.text(this.t.howItWorks(this.minPhotos));
-        return this.currentMenu();
-      case 'menu:begin':
-        if (c.state !== 'collecting_photos') return this.expired();
-        c.welcomed = true;
-        this.transition = 'guidelines';
-        return this.guidelines(); // step 2
-      case 'photos:ready':
-        if (!collecting || c.selectedTuneId !== null) return this.expired();
-        this.transition = 'ready_for_photos';
-        return this.text(this.t.sendPhotos(this.minPhotos, this.accepted)); // step 3
-      case 'photos:examples':
-        if (!collecting || c.selectedTuneId !== null) return this.expired();
-        this.transition = 'photo_examples';
-        if (this.ctx.config.exampleImageUrls.length === 0) this.text(this.t.noExamples);
-        for (const link of this.ctx.config.exampleImageUrls.slice(0, 5)) {
-          this.send({ kind: 'image', link, caption: this.t.examplesCaption });
-        }
-        return this.send({
-          kind: 'buttons',
-          body: this.t.sendPhotos(this.minPhotos, this.accepted),
-          buttons: [{ id: 'photos:ready', title: this.t.ready }],
-        });
-      case 'photos:more':
-        if (!collecting || c.selectedTuneId !== null) return this.expired();
-        this.transition = 'more_photos';
-        return this.text(this.t.sendMore);
-      case 'photos:done':
-        // Step 5.
-        if (c.state === 'collecting_photos') {
-          this.transition = 'not_enough_photos';
-          return this.text(this.t.notEnoughPhotos(this.minPhotos, this.accepted));
-        }
-        if (c.state !== 'choosing_pack') return this.expired();
-        this.transition = 'choose_tier';
-        return this.tierMenu();
-      case 'photos:restart':
-        if (!collecting) return this.expired();
-        this.clearSelection();
-        c.photos = [];
-        c.subjectClass = null;
-        c.state = 'collecting_photos';
-        this.transition = 'restart';
-        return this.text(this.t.restarted(this.minPhotos));
-      case 'tier:*':
-        return this.onTier(arg);
-      case 'pack:*':
-        return this.onPack(arg);
-      case 'packex:*':
-        return this.onPackExamples(arg);
-      case 'agree:*':
-        return this.onAgree(arg);
-      case 'rate:*':
-        return this.onRate(arg);
-      case 'more:pack': {
-        if (!modelOwner) return this.expired();
-        const model = this.activeModels()[0];
-        if (!model) {
-          this.text(this.t.noSavedModels);
-          return this.startNewModel();
-        }
-        return this.useModel(model.tuneId);
-      }
-      case 'model:saved':
-        if (!modelOwner) return this.expired();
-        return this.listModels();
-      case 'model:new':
-        if (!modelOwner) return this.expired();
-        return this.startNewModel();
-      case 'tune:*':
-        if (!modelOwner) return this.expired();
-        if (!/^\d+$/.test(arg) || !this.activeModels().some((x) => x.tuneId === Number(arg))) return this.expired();
-        return this.useModel(Number(arg));
-      default:
-        void m;
-        return this.expired(); // step 16: unknown or stale ids
+    // A button tapped while writing feedback ends the feedback: it is handled as in has_model.
+    if (c.state === 'writing_feedback') c.state = 'has_model';
+    const id = decodeReplyId(raw);
+    const route = id ? (STATES[c.state].replies[id.kind] as ReplyRoute<typeof id.kind> | undefined) : undefined;
+    if (!id || !route) return this.expired(); // step 16: unknown or stale ids
+    route(this, id);
+  }
+
+  // ---- replies (routed by the per-state tables below)
+
+  switchLanguage() {
+    // Step 13: any state.
+    this.c.language = this.c.language === 'en' ? 'he' : 'en';
+    this.transition = 'language_switched';
+    this.text(this.t.languageSwitched);
+    this.currentMenu();
+  }
+
+  support() {
+    // Step 14: any state.
+    this.transition = 'support';
+    this.text(this.t.supportContact(this.ctx.config.supportContact));
+  }
+
+  howItWorks() {
+    this.transition = 'how_it_works';
+    this.text(this.t.howItWorks(this.minPhotos));
+    this.currentMenu();
+  }
+
+  begin() {
+    this.c.welcomed = true;
+    this.transition = 'guidelines';
+    this.guidelines(); // step 2
+  }
+
+  /** Photos are being collected for a new model (not a saved one). */
+  collectingNewModel(): boolean {
+    return this.c.selectedTuneId === null;
+  }
+
+  readyForPhotos() {
+    if (!this.collectingNewModel()) return this.expired();
+    this.transition = 'ready_for_photos';
+    this.text(this.t.sendPhotos(this.minPhotos, this.accepted)); // step 3
+  }
+
+  photoExamples() {
+    if (!this.collectingNewModel()) return this.expired();
+    this.transition = 'photo_examples';
+    if (this.ctx.config.exampleImageUrls.length === 0) this.text(this.t.noExamples);
+    for (const link of this.ctx.config.exampleImageUrls.slice(0, 5)) {
+      this.send({ kind: 'image', link, caption: this.t.examplesCaption });
     }
+    this.send(menus.readyButton(this.t, this.minPhotos, this.accepted));
+  }
+
+  morePhotos() {
+    if (!this.collectingNewModel()) return this.expired();
+    this.transition = 'more_photos';
+    this.text(this.t.sendMore);
+  }
+
+  restart() {
+    const c = this.c;
+    this.clearSelection();
+    c.photos = [];
+    c.subjectClass = null;
+    c.state = 'collecting_photos';
+    this.transition = 'restart';
+    this.text(this.t.restarted(this.minPhotos));
   }
 
   clearSelection() {
@@ -442,13 +358,7 @@ class Turn {
     this.c.selectedTuneId = null;
   }
 
-  choosingReady(): boolean {
-    return this.c.state === 'choosing_pack';
-  }
-
-  onTier(arg: string) {
-    const tier = TIERS.find((x) => x === arg);
-    if (!this.choosingReady() || !tier) return this.expired();
+  onTier(tier: Tier) {
     // Step 6.
     this.c.tier = tier;
     this.transition = 'tier_chosen';
@@ -458,78 +368,71 @@ class Turn {
       return this.tierMenu();
     }
     for (const pack of packs) {
-      const cls = this.c.subjectClass ?? Object.keys(pack.costs)[0];
-      const images = (cls ? pack.costs[cls]?.numImages : undefined) || defaultTierImages(tier);
-      const header =
-        pack.coverUrl && URL.canParse(pack.coverUrl) ? { type: 'image' as const, link: pack.coverUrl } : undefined;
-      this.send({
-        kind: 'buttons',
-        ...(header ? { header } : {}),
-        body: this.t.packBody(pack.title, this.ctx.config.prices[tier], images),
-        buttons: [
-          { id: `pack:${pack.id}`, title: this.t.wantThis },
-          { id: `packex:${pack.id}`, title: this.t.packExamples },
-        ],
-      });
+      this.send(menus.packOffer(this.t, pack, tier, this.ctx.config.prices[tier], this.c.subjectClass));
     }
   }
 
-  findPack(arg: string): Pack | undefined {
-    if (!/^\d+$/.test(arg)) return undefined;
-    return this.ctx.packs.find((p) => p.id === Number(arg));
+  findPack(packId: number): Pack | undefined {
+    return this.ctx.packs.find((p) => p.id === packId);
   }
 
-  onPack(arg: string) {
-    const pack = this.findPack(arg);
+  onPack(packId: number) {
+    const pack = this.findPack(packId);
     const tier = pack ? tierOfSlug(pack.slug) : null;
-    if (!this.choosingReady() || !pack || !tier) return this.expired();
+    if (!pack || !tier) return this.expired();
     // Step 7.
     this.c.packId = pack.id;
     this.c.tier = tier;
     this.c.agreed = false;
     this.transition = 'pack_chosen';
-    this.send({ kind: 'buttons', body: this.t.disclaimer, buttons: [{ id: `agree:${pack.id}`, title: this.t.agree }] });
+    this.send(menus.disclaimer(this.t, pack.id));
   }
 
-  onPackExamples(arg: string) {
-    const pack = this.findPack(arg);
-    if (!this.choosingReady() || !pack) return this.expired();
+  onPackExamples(packId: number) {
+    const pack = this.findPack(packId);
+    if (!pack) return this.expired();
     this.transition = 'pack_examples';
     const cls = this.c.subjectClass ?? Object.keys(pack.costs)[0] ?? '';
     const video = this.ctx.packVideos[`${pack.id}:${cls}`];
     if (video && URL.canParse(video)) this.send({ kind: 'video', link: video, caption: pack.title.slice(0, 1024) });
     else this.text(this.t.previewNotReady);
-    this.send({ kind: 'buttons', body: pack.title, buttons: [{ id: `pack:${pack.id}`, title: this.t.wantThis }] });
+    this.send(menus.wantThisButton(this.t, pack));
   }
 
-  onAgree(arg: string) {
+  onAgree(packId: number) {
     const c = this.c;
-    if (!this.choosingReady() || c.packId === null || String(c.packId) !== arg || !c.tier) return this.expired();
+    if (c.packId === null || c.packId !== packId || !c.tier) return this.expired();
     // Step 8 (or straight to training when a payment is waiting as credit).
     c.agreed = true;
     if (c.credit && this.tryStartTraining()) return;
     this.transition = 'payment_link';
-    this.send({
-      kind: 'cta_url',
-      body: `${this.t.payBody}\n${this.t.payNote}`,
-      displayText: this.t.payButton,
-      url: paymentLinkFor(this.ctx.config.paymentLinks[c.tier], c.userId),
-    });
+    this.send(menus.paymentLink(this.t, paymentLinkFor(this.ctx.config.paymentLinks[c.tier], c.userId)));
   }
 
-  onRate(arg: string) {
-    const c = this.c;
-    const rating = /^[1-5]$/.test(arg) ? Number(arg) : null;
-    if (c.state !== 'has_model' || rating === null) return this.expired();
+  onRate(rating: number) {
     // Step 11.
     this.feedback.push({ rating, text: null });
     if (rating >= 4) {
       this.transition = 'rated_high';
       return this.text(this.t.ratingThanks);
     }
-    c.state = 'writing_feedback';
+    this.c.state = 'writing_feedback';
     this.transition = 'rated_low';
     this.text(this.t.askFeedback);
+  }
+
+  anotherPack() {
+    const model = this.activeModels()[0];
+    if (!model) {
+      this.text(this.t.noSavedModels);
+      return this.startNewModel();
+    }
+    this.useModel(model.tuneId);
+  }
+
+  onTune(tuneId: number) {
+    if (!this.activeModels().some((x) => x.tuneId === tuneId)) return this.expired();
+    this.useModel(tuneId);
   }
 
   activeModels() {
@@ -547,15 +450,14 @@ class Turn {
       return this.returningMenu();
     }
     for (const model of models) {
-      this.send({
-        kind: 'buttons',
-        body: this.t.savedModel(
-          model.subjectClass,
+      this.send(
+        menus.savedModel(
+          this.t,
+          model,
           formatDate(model.createdAt, this.c.language),
           formatDate(model.expiresAt, this.c.language),
         ),
-        buttons: [{ id: `tune:${model.tuneId}`, title: this.t.useThisModel }],
-      });
+      );
     }
   }
 
@@ -700,13 +602,8 @@ class Turn {
     for (const image of data.images) {
       this.send(image.kind === 'video' ? { kind: 'video', link: image.url } : { kind: 'image', link: image.url });
     }
-    this.send({
-      kind: 'list',
-      body: this.t.rateBody,
-      button: this.t.rateButton,
-      sections: [{ rows: [5, 4, 3, 2, 1].map((n) => ({ id: `rate:${n}`, title: this.t.stars(n) })) }],
-    });
-    this.send({ kind: 'buttons', body: this.t.ready_, buttons: [{ id: 'more:pack', title: this.t.anotherPack }] });
+    this.send(menus.ratingList(this.t));
+    this.send(menus.anotherPackButton(this.t));
     const subjectClass = c.subjectClass ?? 'person';
     c.models = [
       {
@@ -749,3 +646,84 @@ class Turn {
 
 type EngineInputData<K extends EngineInput['kind']> =
   Extract<EngineInput, { kind: K }> extends { data: infer D } ? D : never;
+
+// ---- the state tables: per state, what a text does and which tapped ids do what. An id absent from the table
+// (a button from an old message, or unknown) is step 16: "that option has expired", no state change.
+
+type ReplyRoute<K extends ReplyKind> = (turn: Turn, id: ReplyOf<K>) => void;
+type ReplyTable = { readonly [K in ReplyKind]?: ReplyRoute<K> };
+
+/** Steps 13, 14 and How it works: in every state. */
+const ANY_STATE: ReplyTable = {
+  menu: (turn, { item }) => {
+    if (item === 'lang') return turn.switchLanguage();
+    if (item === 'support') return turn.support();
+    if (item === 'how') return turn.howItWorks();
+    return turn.expired(); // Let's begin: only while collecting photos
+  },
+};
+
+/** Photos of a new model (steps 2–5): the same in collecting_photos and choosing_pack, except I'm done. */
+const photosRoute =
+  (done: (turn: Turn) => void): ReplyRoute<'photos'> =>
+  (turn, { action }) => {
+    switch (action) {
+      case 'ready':
+        return turn.readyForPhotos();
+      case 'examples':
+        return turn.photoExamples();
+      case 'more':
+        return turn.morePhotos();
+      case 'done':
+        return done(turn); // step 5
+      case 'restart':
+        return turn.restart();
+    }
+  };
+
+/** Steps 11–12: a model exists (writing_feedback is handled as has_model once a button is tapped). */
+const HAS_MODEL: ReplyTable = {
+  ...ANY_STATE,
+  rate: (turn, { stars }) => turn.onRate(stars),
+  more: (turn) => turn.anotherPack(),
+  model: (turn, { choice }) => (choice === 'saved' ? turn.listModels() : turn.startNewModel()),
+  tune: (turn, { tuneId }) => turn.onTune(tuneId),
+};
+
+/** Per state: what a text does, and which tapped ids do what. */
+interface StateTable {
+  text: (turn: Turn, text: string) => void;
+  replies: ReplyTable;
+}
+
+const STATES: Readonly<Record<Conversation['state'], StateTable>> = {
+  collecting_photos: {
+    text: (turn) => turn.welcomeOrMenu(), // step 1
+    replies: {
+      ...ANY_STATE,
+      menu: (turn, id) => (id.item === 'begin' ? turn.begin() : ANY_STATE.menu?.(turn, id)),
+      photos: photosRoute((turn) => {
+        turn.transition = 'not_enough_photos';
+        turn.text(turn.t.notEnoughPhotos(turn.minPhotos, turn.accepted));
+      }),
+    },
+  },
+  choosing_pack: {
+    text: (turn) => turn.menuAgain(),
+    replies: {
+      ...ANY_STATE,
+      photos: photosRoute((turn) => {
+        turn.transition = 'choose_tier';
+        turn.tierMenu();
+      }),
+      tier: (turn, { tier }) => turn.onTier(tier), // step 6
+      pack: (turn, { packId }) => turn.onPack(packId), // step 7
+      packex: (turn, { packId }) => turn.onPackExamples(packId), // step 6
+      agree: (turn, { packId }) => turn.onAgree(packId), // step 8
+    },
+  },
+  training: { text: (turn) => turn.menuAgain(), replies: ANY_STATE },
+  has_model: { text: (turn) => turn.menuAgain(), replies: HAS_MODEL }, // step 12
+  // Step 11: the next text is the feedback; a tapped button is handled as in has_model.
+  writing_feedback: { text: (turn, text) => turn.feedbackWritten(text), replies: HAS_MODEL },
+};

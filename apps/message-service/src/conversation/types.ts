@@ -1,5 +1,6 @@
 import type { EventData, EventInput, OutboundMessage, Tier } from '@astria/events';
 import type { InboundMessage } from '../webhook/notification.js';
+import type { Transition } from './transitions.js';
 
 export type ConversationState = 'collecting_photos' | 'choosing_pack' | 'training' | 'has_model' | 'writing_feedback';
 export type Language = 'en' | 'he';
@@ -116,7 +117,7 @@ export interface EngineResult {
   /** Things an operator must hear about (logged at error level with alert: true). */
   alerts: string[];
   /** A short name of what happened, for the transitions metric. */
-  transition: string;
+  transition: Transition;
 }
 
 export function newConversation(userId: string): Conversation {

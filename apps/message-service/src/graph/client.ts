@@ -1,5 +1,5 @@
 import type { OutboundMessage } from '@astria/events';
-import { type RetryPolicy, withRetries } from '../http.js';
+import { type RetryPolicy, withRetries } from '../retry-policy.js';
 import { toGraphPayload } from './payload.js';
 
 /** Graph error codes worth retrying (with backoff): throughput and pair rate limits. */

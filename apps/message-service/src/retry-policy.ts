@@ -1,4 +1,4 @@
-/** Retries for the external clients, on the shared helper (@astria/service-kit). */
+/** The retry policy of the external clients (attempts, backoff bounds), on the shared helper of @astria/service-kit. */
 import { withRetry as sharedWithRetries } from '@astria/service-kit';
 
 export interface RetryPolicy {

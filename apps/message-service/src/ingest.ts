@@ -1,0 +1,223 @@
+import type { MessageServiceConfig } from '@astria/config';
+import type { Database, Executor } from '@astria/db';
+import { type EventRuntime, pendingEvent } from '@astria/events';
+import { maskPhone } from '@astria/service-kit';
+import type { FastifyBaseLogger } from 'fastify';
+import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
+import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
+import type { MessageMetrics } from './metrics.js';
+import type { PacksClient } from './packs.js';
+import {
+  applyStatus,
+  lockConversation,
+  packVideosOf,
+  recordInbound,
+  saveConversation,
+  storeFeedback,
+} from './store.js';
+import type { InboundMessage, ParsedNotification } from './webhook/notification.js';
+
+export type Logger = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+
+export function engineConfigFrom(config: MessageServiceConfig): EngineConfig {
+  return {
+    minPhotos: config.MIN_TRAINING_PHOTOS,
+    prices: { lite: config.LITE_TIER_PRICE, standard: config.STANDARD_TIER_PRICE, premium: config.PREMIUM_TIER_PRICE },
+    paymentLinks: {
+      lite: config.LITE_TIER_PAYMENT_LINK,
+      standard: config.STANDARD_TIER_PAYMENT_LINK,
+      premium: config.PREMIUM_TIER_PAYMENT_LINK,
+    },
+    supportContact: config.SUPPORT_CONTACT,
+    exampleImageUrls: config.EXAMPLE_IMAGE_URLS,
+    etaMinutes: config.TRAINING_ETA_MINUTES,
+  };
+}
+
+export interface TurnDeps {
+  events: EventRuntime;
+  config: MessageServiceConfig;
+  packs: PacksClient;
+  metrics: MessageMetrics;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * One turn of one user: the conversation row locked, the engine run, the new state, feedback and every
+ * event and reply of the turn written to the outbox, all inside the caller's transaction.
+ */
+export class Turns {
+  private readonly engineConfig: EngineConfig;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: TurnDeps) {
+    this.engineConfig = engineConfigFrom(deps.config);
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The Astria packs, only when one of the inputs needs them (an empty list when Astria is down). */
+  async packsFor(inputs: readonly EngineInput[]): Promise<readonly Pack[]> {
+    if (!inputs.some(needsPacks)) return [];
+    try {
+      return await this.deps.packs.list();
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, 'Astria packs unavailable; menus show none');
+      return [];
+    }
+  }
+
+  async apply(
+    tx: Executor,
+    userId: string,
+    input: EngineInput,
+    packs: readonly Pack[],
+    correlationId: string,
+  ): Promise<void> {
+    const conversation = await lockConversation(tx, userId);
+    const previewId = previewPackId(input);
+    const context: EngineContext = {
+      config: this.engineConfig,
+      packs,
+      packVideos: previewId !== null ? await packVideosOf(tx, previewId) : {},
+      now: this.now(),
+    };
+    const result = runConversation(conversation, input, context);
+    await saveConversation(tx, result.conversation);
+    await storeFeedback(tx, userId, result.feedback);
+    // Every event and reply of this turn in one statement (one round trip), in order.
+    await this.deps.events.outbox.addMany(tx, [
+      ...result.events.map((event) => ({
+        type: event.type,
+        data: event.data,
+        options: { key: userId, correlationId },
+      })),
+      ...result.replies.map((reply) =>
+        pendingEvent(
+          'whatsapp_send_requested',
+          { to: userId, message: reply.message, ...(reply.replyTo ? { replyTo: reply.replyTo } : {}) },
+          { key: userId, correlationId },
+        ),
+      ),
+    ]);
+    this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
+    for (const alert of result.alerts) {
+      this.deps.metrics.alerts.inc({ kind: input.kind });
+      this.deps.logger.error({ alert: true, user: maskPhone(userId), correlationId, detail: alert }, 'support alert');
+    }
+  }
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  statuses: number;
+}
+
+interface IngestJob {
+  notification: ParsedNotification;
+  correlationId: string;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
+export interface WebhookIngestDeps {
+  database: Database;
+  turns: Turns;
+  metrics: MessageMetrics;
+  /** INGEST_MAX_CONCURRENT_TX and INGEST_MAX_BATCH. */
+  config: Pick<MessageServiceConfig, 'INGEST_MAX_CONCURRENT_TX' | 'INGEST_MAX_BATCH'>;
+}
+
+/**
+ * A verified webhook: every status and message in ONE transaction (de-dup, record, conversation,
+ * outbox), resolved only after its commit. Group commit: while `maxConcurrentTx` transactions are
+ * running, webhooks that arrive wait and then share the next transaction (up to `maxBatch`), so
+ * under load several webhooks pay for one commit; when idle, a webhook gets its own at once.
+ */
+export class WebhookIngest {
+  private readonly pending: IngestJob[] = [];
+  private running = 0;
+
+  constructor(private readonly deps: WebhookIngestDeps) {}
+
+  ingest(notification: ParsedNotification, correlationId: string): Promise<IngestResult> {
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.pending.push({ notification, correlationId, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const maxConcurrentTx = this.deps.config.INGEST_MAX_CONCURRENT_TX;
+    const maxBatch = this.deps.config.INGEST_MAX_BATCH;
+    while (this.running < maxConcurrentTx && this.pending.length > 0) {
+      const batch = this.pending.splice(0, maxBatch);
+      this.running++;
+      void this.runGroup(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async runGroup(batch: IngestJob[]): Promise<void> {
+    try {
+      const results = await this.ingestGroup(batch);
+      for (const [i, job] of batch.entries()) job.resolve(results[i] as IngestResult);
+      this.deps.metrics.groupSize.observe(batch.length);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      // One bad webhook must not fail its neighbours: retry each in its own transaction.
+      await Promise.all(batch.map((job) => this.runGroup([job])));
+    }
+  }
+
+  private async ingestGroup(batch: IngestJob[]): Promise<IngestResult[]> {
+    // Users in a stable order across concurrent transactions (no deadlocks); one user's messages in timestamp order.
+    const messages = batch
+      .flatMap((job, index) => job.notification.messages.map((message) => ({ message, index })))
+      .sort((a, b) =>
+        a.message.userId < b.message.userId
+          ? -1
+          : a.message.userId > b.message.userId
+            ? 1
+            : a.message.timestamp - b.message.timestamp,
+      );
+    const statuses = batch
+      .flatMap((job, index) => job.notification.statuses.map((status) => ({ status, index })))
+      .sort((a, b) => (a.status.wamid < b.status.wamid ? -1 : a.status.wamid > b.status.wamid ? 1 : 0));
+    const { turns, metrics } = this.deps;
+    const packs = await turns.packsFor(messages.map(({ message }) => ({ kind: 'message', message })));
+    const results: IngestResult[] = [];
+    const outcomes: Array<{ message: InboundMessage; outcome: 'accepted' | 'duplicate' }> = [];
+    await this.deps.database.db.transaction(async (tx) => {
+      results.length = 0;
+      outcomes.length = 0;
+      for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
+      const seen = new Set<string>();
+      for (const { status, index } of statuses) {
+        if (await applyStatus(tx, status)) (results[index] as IngestResult).statuses++;
+      }
+      for (const { message, index } of messages) {
+        const result = results[index] as IngestResult;
+        if (seen.has(message.id) || !(await recordInbound(tx, message))) {
+          result.duplicates++;
+          outcomes.push({ message, outcome: 'duplicate' });
+          continue;
+        }
+        seen.add(message.id);
+        const correlationId = batch[index]?.correlationId ?? message.id;
+        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId);
+        result.accepted++;
+        outcomes.push({ message, outcome: 'accepted' });
+      }
+    });
+    for (const { message, outcome } of outcomes) metrics.inboundMessages.inc({ type: message.type, outcome });
+    for (const { status } of statuses) metrics.statuses.inc({ status: status.status, outcome: 'applied' });
+    return results;
+  }
+}

@@ -1,0 +1,19 @@
+import fp from 'fastify-plugin';
+import { domainEventConsumers } from '../consumers.js';
+import { whatsappSender } from '../sender.js';
+
+/** Subscribes the domain-event consumers and the ordered WhatsApp sender (one subscription). */
+export const eventConsumersPlugin = fp(
+  async (app) => {
+    app.events.consume({
+      ...domainEventConsumers(app.turns),
+      ...whatsappSender({
+        graph: app.graph,
+        throttle: app.sendThrottle,
+        metrics: app.messageMetrics,
+        logger: app.log,
+      }),
+    });
+  },
+  { name: 'message-event-consumers', fastify: '5.x', dependencies: ['message-ingest', 'whatsapp-graph'] },
+);

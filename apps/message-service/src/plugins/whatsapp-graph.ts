@@ -1,0 +1,36 @@
+import type { MessageServiceConfig } from '@astria/config';
+import fp from 'fastify-plugin';
+import { GraphClient } from '../graph/client.js';
+import { Throttle } from '../graph/throttle.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The WhatsApp Cloud API (Graph) client. */
+    graph: GraphClient;
+    /** Process-wide send rate limiter (WHATSAPP_MAX_MPS). */
+    sendThrottle: Throttle;
+  }
+}
+
+/** The Graph client (retries counted in `whatsapp_send_retries_total`) and the send throttle. */
+export const whatsappGraphPlugin = fp<{ config: MessageServiceConfig }>(
+  async (app, { config }) => {
+    const metrics = app.messageMetrics;
+    app.decorate(
+      'graph',
+      new GraphClient({
+        baseUrl: config.WHATSAPP_API_URL,
+        accessToken: config.WHATSAPP_API_KEY,
+        phoneNumberId: config.WHATSAPP_NUMBER_ID,
+        timeoutMs: config.WHATSAPP_HTTP_TIMEOUT_MS,
+        retry: { attempts: config.WHATSAPP_SEND_ATTEMPTS, baseMs: 250, maxMs: 4000 },
+        onRetry: (error, attempt, delayMs) => {
+          metrics.sendRetries.inc({ code: error.label });
+          app.log.warn({ code: error.code, status: error.status, attempt, delayMs }, 'Graph send retried');
+        },
+      }),
+    );
+    app.decorate('sendThrottle', new Throttle(config.WHATSAPP_MAX_MPS));
+  },
+  { name: 'whatsapp-graph', fastify: '5.x', dependencies: ['message-metrics'] },
+);

@@ -1,0 +1,85 @@
+import { type EventHandlers, withExternalEffect } from '@astria/events';
+import { maskPhone } from '@astria/service-kit';
+import { GraphApiError, type GraphClient } from './graph/client.js';
+import type { Throttle } from './graph/throttle.js';
+import type { Logger } from './ingest.js';
+import type { MessageMetrics } from './metrics.js';
+import { recordSend } from './store.js';
+
+/** What a Graph send came to, recorded with the inbox row. */
+type SendOutcome =
+  | { ok: true; wamid: string | null; attempts: number }
+  | { ok: false; errorCode: number | null; errorMessage: string };
+
+export interface SenderDeps {
+  /** The Graph client; it retries 429/5xx/network/130429/131056 itself (WHATSAPP_SEND_ATTEMPTS). */
+  graph: GraphClient;
+  /** Process-wide: every send of this process stays under WHATSAPP_MAX_MPS. */
+  throttle: Throttle;
+  metrics: MessageMetrics;
+  logger: Logger;
+}
+
+/**
+ * The ordered outbound sender: the consumer of `whatsapp_send_requested` (keyed by user, so one
+ * user's messages go out in order). The Graph call runs outside any transaction (no pooled
+ * connection held while waiting on the throttle or WhatsApp); its outcome is recorded with the
+ * inbox row afterwards. Retryable errors that outlast the client's retries go back to the
+ * transport, which holds the user's later messages; permanent ones are recorded and alerted.
+ */
+export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
+  const { graph, throttle, metrics, logger } = deps;
+  return {
+    whatsapp_send_requested: withExternalEffect(
+      async (event): Promise<SendOutcome> => {
+        const { to, message, replyTo } = event.data;
+        const started = performance.now();
+        await throttle.acquire();
+        try {
+          const sent = await graph.send(to, message, replyTo);
+          metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });
+          metrics.sendDuration.observe({ outcome: 'sent' }, (performance.now() - started) / 1000);
+          return { ok: true, wamid: sent.wamid, attempts: sent.attempts };
+        } catch (error) {
+          if (!(error instanceof GraphApiError)) throw error;
+          if (error.retryable) {
+            // Hand it back: the transport retries later and keeps later messages to this user waiting.
+            metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
+            throw error;
+          }
+          metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
+          metrics.sendDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
+          metrics.alerts.inc({ kind: `send_${error.label}` });
+          logger.error(
+            {
+              alert: true,
+              to: maskPhone(to),
+              kind: message.kind,
+              code: error.code,
+              status: error.status,
+              err: error.message,
+            },
+            'WhatsApp send failed permanently; not retried',
+          );
+          return { ok: false, errorCode: error.code ?? error.status, errorMessage: error.message };
+        }
+      },
+      async (event, tx, outcome) => {
+        const base = { eventId: event.id, recipient: event.data.to, kind: event.data.message.kind };
+        await recordSend(
+          tx,
+          outcome.ok
+            ? { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts }
+            : {
+                ...base,
+                wamid: null,
+                outcome: 'failed',
+                errorCode: outcome.errorCode,
+                errorMessage: outcome.errorMessage,
+                attempts: 1,
+              },
+        );
+      },
+    ),
+  };
+}
