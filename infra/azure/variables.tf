@@ -26,7 +26,7 @@ variable "name_prefix" {
 variable "kubernetes_namespace" {
   description = "Namespace the services run in (infra/kubernetes/base/kustomization.yaml)."
   type        = string
-  default     = "astria"
+  default     = "astria-bot"
 }
 
 variable "aks_kubernetes_version" {
