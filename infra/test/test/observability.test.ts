@@ -215,11 +215,24 @@ describe('the Grafana dashboard (infra/observability/dashboards/astria-bot.json)
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('shows the Service Bus queue depth and dead letters per subscription (Azure Monitor metrics of the alerts)', () => {
+    const metrics = panels
+      .flatMap((p) => p.targets as { azureMonitor?: { metricName: string; metricNamespace: string } }[])
+      .flatMap((t) => (t.azureMonitor ? [t.azureMonitor] : []));
+    expect(metrics.map((m) => m.metricName).sort()).toEqual(
+      alerts.servicebus_metric_alerts.map((a) => a.metric).sort(),
+    );
+    for (const m of metrics) expect(m.metricNamespace).toBe('Microsoft.ServiceBus/namespaces');
+  });
+
   it('draws the same thresholds as the alerts (one source of truth)', () => {
-    const thresholds = new Map(rules.map((r) => [r.alert, r.threshold]));
+    const thresholds = new Map<string, number>([
+      ...rules.map((r): [string, number] => [r.alert, r.threshold]),
+      ...alerts.servicebus_metric_alerts.map((a): [string, number] => [a.name, a.threshold]),
+    ]);
     let linked = 0;
     for (const panel of panels) {
-      const alert = String(panel.description ?? '').match(/Alert (\w+) \(infra\/observability\/alerts\.yaml\)/)?.[1];
+      const alert = String(panel.description ?? '').match(/Alert ([\w-]+) \(infra\/observability\/alerts\.yaml\)/)?.[1];
       const steps = panel.fieldConfig.defaults.thresholds.steps as { value: number | null }[];
       if (!alert) {
         expect(steps.length, panel.title).toBe(1);
@@ -252,7 +265,9 @@ describe('every metric an alert or the dashboard names exists', () => {
 
   it('in the code, in the cluster (kube-state-metrics, cAdvisor) or in the explicit pending list', () => {
     const alertExprs = rules.map((r) => r.expr);
-    const dashboardExprs = panels.flatMap((p) => (p.targets as { expr: string }[]).map((t) => t.expr));
+    const dashboardExprs = panels.flatMap((p) =>
+      (p.targets as { expr?: string }[]).flatMap((t) => (t.expr === undefined ? [] : [t.expr])),
+    );
     expect(unknownMetrics(alertExprs, known)).toEqual([]);
     expect(unknownMetrics(dashboardExprs, known)).toEqual([]);
     expect(dashboardExprs.join('\n')).toContain('astria_event_broker_latency_seconds_bucket');
