@@ -63,6 +63,12 @@ resource "azurerm_kubernetes_cluster" "main" {
     dns_zone_ids = []
   }
 
+  # The KEDA add-on: the consumers' ScaledObjects (infra/kubernetes/components/keda-servicebus) scale on
+  # Service Bus subscription length with the keda identity (keda.tf).
+  workload_autoscaler_profile {
+    keda_enabled = true
+  }
+
   # Managed Prometheus metrics add-on (prometheus.tf): scrapes the services' /metrics.
   monitor_metrics {
     annotations_allowed = null

@@ -34,3 +34,12 @@ resource "azurerm_role_assignment" "github_aks_rbac_admin" {
   role_definition_name = "Azure Kubernetes Service RBAC Cluster Admin"
   principal_id         = azurerm_user_assigned_identity.github_deploy.principal_id
 }
+
+# Production promotes the digests staging tested (deploy.yml: az acr import from the staging registry, never
+# a rebuild): its deploy identity reads the staging registry. Unset in staging.
+resource "azurerm_role_assignment" "github_promotion_source_pull" {
+  count                = var.promotion_source_acr_id == null ? 0 : 1
+  scope                = var.promotion_source_acr_id
+  role_definition_name = "AcrPull"
+  principal_id         = azurerm_user_assigned_identity.github_deploy.principal_id
+}

@@ -57,5 +57,6 @@ output "kubernetes_azure_env" {
       for name, identity in azurerm_user_assigned_identity.workload :
       "${upper(replace(name, "-", "_"))}_CLIENT_ID=${identity.client_id}"
     ],
+    ["KEDA_CLIENT_ID=${azurerm_user_assigned_identity.keda.client_id}"],
   ))
 }

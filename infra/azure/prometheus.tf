@@ -1,6 +1,6 @@
 # Azure Monitor managed Prometheus: the AKS metrics add-on scrapes every service's /metrics (pods carry
 # prometheus.io/scrape|port|path annotations) into an Azure Monitor workspace, queryable with PromQL
-# and Grafana. Annotation-based scraping is switched on for the astria namespace by the
+# and Grafana. Annotation-based scraping is switched on for the astria-bot namespace by the
 # ama-metrics-settings-configmap in kube-system (docs/operations/deploy.md, step 8).
 resource "azurerm_monitor_workspace" "main" {
   name                = "amw-${local.name}"

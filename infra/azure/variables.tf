@@ -26,7 +26,7 @@ variable "name_prefix" {
 variable "kubernetes_namespace" {
   description = "Namespace the services run in (infra/kubernetes/base/kustomization.yaml)."
   type        = string
-  default     = "astria"
+  default     = "astria-bot"
 }
 
 variable "aks_kubernetes_version" {
@@ -133,4 +133,22 @@ variable "tags" {
   description = "Tags on every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "promotion_source_acr_id" {
+  description = "Resource id of the staging container registry production imports its images from (production only; null in staging)."
+  type        = string
+  default     = null
+}
+
+variable "operators_group_object_id" {
+  description = "Entra ID group of the operators: Service Bus Data Receiver + Sender on the namespace, for `pnpm events dlq` (list, replay, purge dead letters). null: no assignment."
+  type        = string
+  default     = null
+}
+
+variable "alert_email_receivers" {
+  description = "E-mail addresses of the alerts action group (infra/azure/alerts.tf)."
+  type        = list(string)
+  default     = []
 }

@@ -13,3 +13,8 @@ acr_sku                        = "Premium"
 github_repository              = "astria-bot/astria-bot"
 github_environment             = "production"
 log_retention_days             = 90
+# Entra ID group of the operators (Service Bus Data Receiver + Sender for `pnpm events dlq`):
+# operators_group_object_id = "<group object id>"
+# alert_email_receivers     = ["oncall@<your domain>"]
+# The staging registry production imports tested digests from (deploy.yml, az acr import):
+# promotion_source_acr_id = "/subscriptions/<id>/resourceGroups/rg-astria-staging/providers/Microsoft.ContainerRegistry/registries/<staging acr>"

@@ -14,3 +14,6 @@ acr_sku                        = "Standard"
 github_repository              = "astria-bot/astria-bot"
 github_environment             = "staging"
 log_retention_days             = 30
+# Entra ID group of the operators (Service Bus Data Receiver + Sender for `pnpm events dlq`):
+# operators_group_object_id = "<group object id>"
+# alert_email_receivers     = ["oncall@<your domain>"]

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateAction, validateWorkflow } from '@action-validator/core';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -134,19 +135,97 @@ describe('GitHub workflows', () => {
     expect(ci.jobs.images.strategy.matrix.service.sort()).toEqual(Object.keys(SERVICES).sort());
   });
 
-  it('deploy builds every service image, migrates before applying, and gates production', () => {
-    expect(deploy.permissions['id-token']).toBe('write');
+  // biome-ignore lint/suspicious/noExplicitAny: action file, checked field by field
+  const action = parseYaml(read('.github/actions/deploy-overlay/action.yml')) as any;
+  type Step = { id?: string; name?: string; run?: string; if?: string; uses?: string; with?: Record<string, string> };
+  const actionSteps = action.runs.steps as Step[];
+  const actionScript = actionSteps.map((s) => s.run ?? '').join('\n');
+
+  it('deploy runs only on a commit whose CI passed, and checks out exactly that commit', () => {
+    expect(deploy.on.workflow_run).toEqual({ workflows: [ci.name], types: ['completed'], branches: ['main'] });
+    expect(deploy.on.push).toBeUndefined();
+    expect(deploy.jobs.gate.if).toContain("github.event.workflow_run.conclusion == 'success'");
+    expect(deploy.env.SHA).toBe(`${DOLLAR}{{ github.event.workflow_run.head_sha || inputs.sha }}`);
+    expect(deploy.jobs.gate.steps[0].run).toContain('status=success');
+    for (const name of ['build', 'staging', 'production']) {
+      const job = deploy.jobs[name];
+      const checkout = (job.steps as Step[]).find((s) => s.uses?.startsWith('actions/checkout'));
+      expect(checkout?.with?.ref, name).toBe(`${DOLLAR}{{ env.SHA }}`);
+    }
+    expect(deploy.jobs.build.needs).toBe('gate');
+  });
+
+  it('builds every service image once, tagged with the commit SHA, and production imports the digests', () => {
     expect(deploy.env.SERVICES.split(' ').sort()).toEqual(Object.keys(SERVICES).sort());
-    const steps = deploy.jobs.deploy.steps as { name?: string; run?: string; with?: Record<string, string> }[];
-    const built = steps
-      .filter((s) => s.with?.['build-args'])
-      .map((s) => s.with?.['build-args']?.replace('SERVICE=', ''));
-    expect(built.sort()).toEqual(Object.keys(SERVICES).sort());
-    const migrate = steps.findIndex((s) => s.run?.includes('astria.dev/stage=pre-deploy'));
-    const apply = steps.findIndex((s) => s.run?.includes('kubectl rollout status'));
-    expect(migrate).toBeGreaterThan(0);
+    const builds = (deploy.jobs.build.steps as Step[]).filter((s) => s.uses?.startsWith('docker/build-push-action'));
+    expect(builds.map((s) => s.with?.['build-args']?.replace('SERVICE=', '')).sort()).toEqual(
+      Object.keys(SERVICES).sort(),
+    );
+    for (const step of builds) expect(step.with?.tags).toMatch(/:\$\{\{ env\.SHA \}\}$/);
+    for (const name of ['staging', 'production']) {
+      const steps = deploy.jobs[name].steps as Step[];
+      expect(
+        steps.some((s) => s.uses?.startsWith('docker/')),
+        `${name} never builds`,
+      ).toBe(false);
+      const images = steps.find((s) => s.uses === './.github/actions/deploy-overlay')?.with?.images ?? '';
+      for (const service of Object.keys(SERVICES)) {
+        expect(images).toContain(
+          `${service}=${DOLLAR}{{ vars.ACR_LOGIN_SERVER }}/astria/${service}@${DOLLAR}{{ needs.build.outputs.${service} }}`,
+        );
+      }
+    }
+    const promote = (deploy.jobs.production.steps as Step[]).map((s) => s.run ?? '').join('\n');
+    expect(promote).toContain('az acr import');
+    expect(promote).toContain('@$digest');
+    expect(deploy.jobs.production.needs).toEqual(['build', 'staging']);
+    expect(deploy.jobs.production.environment).toBe('production');
+  });
+
+  it('the deploy refuses placeholders, migrates first, applies with an applyset that prunes, and rolls everything back', () => {
+    const index = (text: string) => actionSteps.findIndex((s) => s.run?.includes(text));
+    const check = index('node infra/kubernetes/check-render.mjs');
+    const previous = index('astria-deploy-state -n');
+    const migrate = index('astria.dev/stage=pre-deploy');
+    const apply = index('--applyset=astria-bot --prune');
+    const record = index('kubectl create configmap astria-deploy-state');
+    expect(check).toBeGreaterThan(0);
+    expect(previous).toBeGreaterThan(check);
+    expect(migrate).toBeGreaterThan(previous);
     expect(apply).toBeGreaterThan(migrate);
-    expect(deploy.jobs.deploy.environment).toBe(`${DOLLAR}{{ matrix.environment }}`);
-    expect(deploy.jobs.deploy.strategy['max-parallel']).toBe(1);
+    expect(record).toBeGreaterThan(apply);
+    expect(actionSteps[apply]?.id).toBe('apply');
+    const rollback = actionSteps.find((s) => s.if?.includes('failure()')) as Step;
+    expect(rollback.if).toContain("steps.apply.outputs.started == 'true'");
+    expect(rollback.run).toContain('previous.yaml');
+    expect(rollback.run).toContain('--applyset=astria-bot --prune');
+    expect(rollback.run).toContain('select(.kind != "Job")');
+    expect(actionScript).not.toContain('rollout undo');
+    expect(actionScript).toContain('kustomize edit set image');
+    expect(actionScript).toContain('*@sha256:*');
+  });
+});
+
+describe('workflow and action files validate against the GitHub schemas (action-validator, offline)', () => {
+  const files = ['ci.yml', 'deploy.yml', 'servicebus-emulator.yml'];
+
+  it.each(files)('.github/workflows/%s', (file) => {
+    expect(validateWorkflow(read(`.github/workflows/${file}`)).errors).toEqual([]);
+  });
+
+  it('.github/actions/deploy-overlay/action.yml', () => {
+    expect(validateAction(read('.github/actions/deploy-overlay/action.yml')).errors).toEqual([]);
+  });
+
+  it('rejects deliberately broken ones', () => {
+    const broken = read('.github/workflows/deploy.yml').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04');
+    expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
+    const brokenTrigger = read('.github/workflows/ci.yml').replace('pull_request:', 'pull_requests:');
+    expect(validateWorkflow(brokenTrigger).errors.length).toBeGreaterThan(0);
+    const brokenAction = read('.github/actions/deploy-overlay/action.yml').replace(
+      'using: composite',
+      'using: compost',
+    );
+    expect(validateAction(brokenAction).errors.length).toBeGreaterThan(0);
   });
 });

@@ -218,7 +218,7 @@ describe('maintenance CronJobs and the migrate Job', () => {
     expect(Object.keys(env).sort()).toEqual(['DATABASE_URL', 'NODE_ENV']);
     expect(sharedConfigSchema.safeParse(env).success).toBe(true);
     // deploy.yml applies `-l astria.dev/stage=pre-deploy` first: the Job and all it needs carry the label.
-    for (const key of ['Namespace/astria', 'ServiceAccount/migrate', 'SecretProviderClass/migrate-secrets']) {
+    for (const key of ['Namespace/astria-bot', 'ServiceAccount/migrate', 'SecretProviderClass/migrate-secrets']) {
       expect(manifests.get(key)?.metadata.labels?.['astria.dev/stage'], key).toBe('pre-deploy');
     }
     expect(job.metadata.labels?.['astria.dev/stage']).toBe('pre-deploy');
@@ -332,28 +332,47 @@ describe.each(['staging', 'production'])('overlay %s', (overlay) => {
     for (const image of used) expect(set.has(image), image).toBe(true);
   });
 
-  it('patches only objects of the base', () => {
+  it('patches only objects of the base or of its components', () => {
+    const components = new Set<string>();
+    for (const component of kustomization.components as string[]) {
+      const componentKustomization = readYamlDocuments(join(dir, component, 'kustomization.yaml'))[0] as Manifest;
+      for (const file of (componentKustomization.resources ?? []) as string[]) {
+        for (const doc of readYamlDocuments(join(dir, component, file)) as Manifest[]) {
+          components.add(`${doc.kind}/${doc.metadata.name}`);
+        }
+      }
+    }
     for (const { path } of kustomization.patches as { path: string }[]) {
-      for (const doc of readYamlDocuments(join(dir, path)) as Manifest[]) get(doc.kind, doc.metadata.name);
+      for (const doc of readYamlDocuments(join(dir, path)) as Manifest[]) {
+        if (!components.has(`${doc.kind}/${doc.metadata.name}`)) get(doc.kind, doc.metadata.name);
+      }
     }
   });
 
-  it('azure.env defines exactly the values the azure-settings component copies', () => {
-    const component = readYamlDocuments(
-      join(kubernetesDir, 'components/azure-settings/kustomization.yaml'),
-    )[0] as Manifest;
-    const wanted = (component.replacements as Manifest[]).map((r) => String(r.source.fieldPath).replace('data.', ''));
-    const defined = readFileSync(join(dir, 'azure.env'), 'utf8')
+  it.each([
+    ['azure.env', 'azure-settings'],
+    ['app.env', 'app-settings'],
+  ])('%s defines exactly the values the components copy from the %s ConfigMap', (file, configMap) => {
+    const replacements = (kustomization.components as string[]).flatMap(
+      (component) =>
+        ((readYamlDocuments(join(dir, component, 'kustomization.yaml'))[0] as Manifest).replacements ??
+          []) as Manifest[],
+    );
+    const wanted = replacements
+      .filter((r) => r.source.name === configMap)
+      .map((r) => String(r.source.fieldPath).replace('data.', ''));
+    const defined = readFileSync(join(dir, file), 'utf8')
       .split('\n')
       .filter((line) => /^[A-Z_]+=/.test(line))
       .map((line) => line.split('=')[0]);
     expect([...defined].sort()).toEqual([...new Set(wanted)].sort());
-    for (const replacement of component.replacements as Manifest[]) {
+    for (const replacement of replacements.filter((r) => r.source.name === configMap)) {
       for (const target of replacement.targets as Manifest[]) {
         const matches = [...manifests.values()].filter(
           (m) => m.kind === target.select.kind && (!target.select.name || m.metadata.name === target.select.name),
         );
-        expect(matches.length, JSON.stringify(target.select)).toBeGreaterThan(0);
+        const inComponent = ['ScaledObject', 'TriggerAuthentication'].includes(target.select.kind);
+        expect(matches.length > 0 || inComponent, JSON.stringify(target.select)).toBe(true);
       }
     }
   });

@@ -10,7 +10,12 @@ export const baseDir = join(kubernetesDir, 'base');
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML, checked field by field
 export type Manifest = Record<string, any> & {
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 };
 
 /** Every YAML document of a file, parsed strictly (a syntax error fails the test that reads it). */
