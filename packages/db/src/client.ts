@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { ConnectionCircuit, DatabaseUnavailableError, isConnectionError, withDeadline } from './availability.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: drizzle's schema generic is erased on purpose: services bring their own tables
 type AnySchema = Record<string, any>;
@@ -22,8 +23,11 @@ export interface Database {
   readonly db: AppDatabase;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
-  /** Cheap round trip for readiness checks. */
-  ping(): Promise<void>;
+  /**
+   * Cheap round trip for readiness checks. Never takes longer than `timeoutMs` (default: the connect
+   * timeout); rejects at once with DatabaseUnavailableError while the database is known unreachable.
+   */
+  ping(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
   /** The underlying PGlite instance (pglite driver only), e.g. for migrations. */
   readonly pglite?: PGlite;
@@ -40,7 +44,30 @@ export interface CreateDatabaseOptions {
   pgliteDataDir?: string | undefined;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
+  /** PostgreSQL only: server-side `statement_timeout` of every connection, ms (default 5000). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL only: server-side `idle_in_transaction_session_timeout`, ms (default 10000). */
+  idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL only: how long opening one connection may take, ms (default 2000). */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL only: client-side deadline of one statement or one whole transaction, ms (default
+   * statement timeout + connect timeout). Past it the caller gets DatabaseUnavailableError('deadline')
+   * and a transaction that has not committed yet is rolled back instead.
+   */
+  deadlineMs?: number;
+  /** PostgreSQL only: pause between probes while the database is unreachable, ms (default 250). */
+  probeIntervalMs?: number;
+  /** PostgreSQL only: told when the database becomes unreachable and when it is back. */
+  onAvailabilityChange?: (state: 'open' | 'closed', cause?: unknown) => void;
 }
+
+export const DATABASE_TIMEOUT_DEFAULTS = {
+  statementTimeoutMs: 5000,
+  idleInTransactionTimeoutMs: 10_000,
+  connectTimeoutMs: 2000,
+  probeIntervalMs: 250,
+} as const;
 
 /** Rows of a raw `db.execute(sql…)` result, whichever driver produced it. */
 export async function queryRows<T extends Record<string, unknown>>(executor: Executor, query: SQL): Promise<T[]> {
@@ -55,14 +82,109 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
 }
 
 function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Database {
+  const statementTimeoutMs = options.statementTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.statementTimeoutMs;
+  const idleInTxMs = options.idleInTransactionTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.idleInTransactionTimeoutMs;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.connectTimeoutMs;
+  const deadlineMs = options.deadlineMs ?? statementTimeoutMs + connectTimeoutMs;
   const client = postgres(url, {
     max: options.poolMax ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'astria-bot' },
+    // Startup parameters: the server itself bounds every statement and every idle open transaction.
+    connection: {
+      application_name: options.applicationName ?? 'astria-bot',
+      statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: idleInTxMs,
+    },
     // Connection errors surface as query errors (readiness 503), never as an unhandled crash.
-    connect_timeout: 10,
+    connect_timeout: connectTimeoutMs / 1000,
+    // postgres.js backs off up to 20 s between reconnects by default, so a returning database would
+    // wait that long for its first query; the circuit below already keeps load off while it is away.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
   });
-  const db = drizzlePostgres(client) as unknown as AppDatabase;
+
+  const circuit = new ConnectionCircuit({
+    probeIntervalMs: options.probeIntervalMs ?? DATABASE_TIMEOUT_DEFAULTS.probeIntervalMs,
+    probe: async () => {
+      await withDeadline(Promise.resolve(client`select 1`), connectTimeoutMs + 500, 'probe');
+    },
+    ...(options.onAvailabilityChange ? { onChange: options.onAvailabilityChange } : {}),
+  });
+
+  /** Connection errors open the circuit and reach the caller as DatabaseUnavailableError. */
+  function unavailable(error: unknown): unknown {
+    if (error instanceof DatabaseUnavailableError) return error;
+    if (!isConnectionError(error)) return error;
+    circuit.trip(error);
+    return new DatabaseUnavailableError('connection-lost', `database connection lost: ${String(error)}`, {
+      cause: error,
+    });
+  }
+
+  /** One statement outside a transaction: refused while the circuit is open, bounded by the deadline. */
+  function guardedUnsafe(...args: Parameters<postgres.Sql['unsafe']>) {
+    let pending: ReturnType<postgres.Sql['unsafe']> | undefined;
+    let asValues = false;
+    const run = (): Promise<unknown> => {
+      try {
+        circuit.check();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      pending = client.unsafe(...args);
+      const query = asValues ? pending.values() : pending;
+      return withDeadline(Promise.resolve(query), deadlineMs, 'statement', () => {
+        void Promise.resolve(pending?.cancel()).catch(() => {});
+      }).catch((error: unknown) => {
+        throw unavailable(error);
+      });
+    };
+    let started: Promise<unknown> | undefined;
+    const result = {
+      values() {
+        asValues = true;
+        return result;
+      },
+      // biome-ignore lint/suspicious/noThenProperty: a thenable like the postgres.js PendingQuery it stands for
+      then<A, B>(onFulfilled?: (value: unknown) => A, onRejected?: (reason: unknown) => B) {
+        started ??= run();
+        return started.then(onFulfilled, onRejected);
+      },
+      catch<B>(onRejected?: (reason: unknown) => B) {
+        return result.then(undefined, onRejected);
+      },
+    };
+    return result;
+  }
+
+  /** A whole transaction: refused while the circuit is open; past the deadline it is never committed. */
+  async function guardedBegin(...args: unknown[]): Promise<unknown> {
+    circuit.check();
+    const fn = args[args.length - 1] as (sql: postgres.TransactionSql) => Promise<unknown>;
+    const rest = args.slice(0, -1);
+    let expired = false;
+    const bounded = async (sql: postgres.TransactionSql) => {
+      const value = await fn(sql);
+      if (expired) throw new DatabaseUnavailableError('deadline', `transaction outlived ${deadlineMs} ms; rolled back`);
+      return value;
+    };
+    try {
+      const begin = client.begin as unknown as (...a: unknown[]) => Promise<unknown>;
+      return await withDeadline(begin.call(client, ...rest, bounded), deadlineMs, 'transaction', () => {
+        expired = true;
+      });
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  const guarded = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') return guardedUnsafe;
+      if (property === 'begin') return guardedBegin;
+      return Reflect.get(target, property, receiver);
+    },
+  });
+  const db = drizzlePostgres(guarded) as unknown as AppDatabase;
   return {
     driver: 'postgres',
     db,
@@ -71,10 +193,19 @@ function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Da
       const sub = await client.listen(channel, (payload) => onNotify(payload));
       return () => sub.unlisten();
     },
-    async ping() {
-      await client`select 1`;
+    async ping({ timeoutMs = connectTimeoutMs } = {}) {
+      circuit.check();
+      const query = client`select 1`;
+      try {
+        await withDeadline(Promise.resolve(query), timeoutMs, 'ping', () => {
+          void Promise.resolve(query.cancel()).catch(() => {});
+        });
+      } catch (error) {
+        throw unavailable(error);
+      }
     },
     async close() {
+      circuit.stop();
       await client.end({ timeout: 5 });
     },
   };
