@@ -76,6 +76,31 @@ export async function queryRows<T extends Record<string, unknown>>(executor: Exe
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+/** A stand-in for a query that must not reach a closed connection. */
+function refusedQuery() {
+  const error = new DatabaseUnavailableError('connection-lost', 'the transaction lost its connection');
+  const result = {
+    values: () => result,
+    // biome-ignore lint/suspicious/noThenProperty: stands for a postgres.js PendingQuery
+    then: <A, B>(onFulfilled?: (v: unknown) => A, onRejected?: (r: unknown) => B) =>
+      Promise.reject(error).then(onFulfilled, onRejected),
+  };
+  return result;
+}
+
+/**
+ * Cancels a postgres.js query past its deadline without an unhandled rejection: `query.cancel()`
+ * drops the promise of the cancel request, which rejects when the server is unreachable (and that
+ * crashed a service during an outage). Without the driver's canceller, statement_timeout still ends it.
+ */
+function cancelQuietly(query: object): void {
+  const holder = query as { canceller?: ((q: object) => Promise<void>) | null };
+  const canceller = holder.canceller;
+  if (typeof canceller !== 'function') return;
+  holder.canceller = null;
+  Promise.resolve(canceller(query)).catch(() => {});
+}
+
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
   if (options.url) return createPostgresDatabase(options.url, options);
   return createPgliteDatabase(options.pgliteDataDir);
@@ -133,7 +158,7 @@ function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Da
       pending = client.unsafe(...args);
       const query = asValues ? pending.values() : pending;
       return withDeadline(Promise.resolve(query), deadlineMs, 'statement', () => {
-        void Promise.resolve(pending?.cancel()).catch(() => {});
+        if (pending) cancelQuietly(pending);
       }).catch((error: unknown) => {
         throw unavailable(error);
       });
@@ -156,20 +181,59 @@ function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Da
     return result;
   }
 
-  /** A whole transaction: refused while the circuit is open; past the deadline it is never committed. */
+  /**
+   * A whole transaction: refused while the circuit is open; past the deadline it is never committed.
+   * Once postgres.js has given the transaction up because its connection closed, nothing more is
+   * written on that connection: postgres.js would still send the next query (or its own ROLLBACK)
+   * to the dead socket, which throws an uncaught TypeError in a setImmediate and took a whole
+   * service down during an outage (postgres 3.4.9, connection.js nextWrite).
+   */
   async function guardedBegin(...args: unknown[]): Promise<unknown> {
     circuit.check();
     const fn = args[args.length - 1] as (sql: postgres.TransactionSql) => Promise<unknown>;
     const rest = args.slice(0, -1);
     let expired = false;
+    let abandoned = false;
+    let markAbandoned: () => void = () => {};
+    const abandonedSignal = new Promise<void>((resolve) => {
+      markAbandoned = resolve;
+    });
     const bounded = async (sql: postgres.TransactionSql) => {
-      const value = await fn(sql);
+      const refusing = new Proxy(sql, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'unsafe' || typeof value !== 'function') return value;
+          return (...a: unknown[]) => {
+            if (abandoned) return refusedQuery();
+            return (value as (...b: unknown[]) => unknown).apply(target, a);
+          };
+        },
+      });
+      let value: unknown;
+      try {
+        value = await fn(refusing);
+      } catch (error) {
+        if (isConnectionError(error) || abandoned) {
+          // postgres.js rejects the transaction when the connection closes, right after failing its queries.
+          await Promise.race([abandonedSignal, new Promise((r) => setTimeout(r, 100).unref())]);
+          if (abandoned) return new Promise(() => {}); // no ROLLBACK on a dead socket; the server rolled back
+        }
+        throw error;
+      }
+      if (abandoned) return new Promise(() => {}); // no COMMIT on a dead socket
       if (expired) throw new DatabaseUnavailableError('deadline', `transaction outlived ${deadlineMs} ms; rolled back`);
       return value;
     };
+    const begin = client.begin as unknown as (...a: unknown[]) => Promise<unknown>;
+    const transaction = begin.call(client, ...rest, bounded);
+    transaction.catch((error: unknown) => {
+      if (isConnectionError(error)) {
+        abandoned = true;
+        markAbandoned();
+      }
+    });
     try {
-      const begin = client.begin as unknown as (...a: unknown[]) => Promise<unknown>;
-      return await withDeadline(begin.call(client, ...rest, bounded), deadlineMs, 'transaction', () => {
+      return await withDeadline(transaction, deadlineMs, 'transaction', () => {
         expired = true;
       });
     } catch (error) {
@@ -198,7 +262,7 @@ function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Da
       const query = client`select 1`;
       try {
         await withDeadline(Promise.resolve(query), timeoutMs, 'ping', () => {
-          void Promise.resolve(query.cancel()).catch(() => {});
+          cancelQuietly(query);
         });
       } catch (error) {
         throw unavailable(error);
