@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { fuzz } from './faults/fuzz.js';
-import { duplicates, type FaultOptions, pgOutage, sigkill, sigterm } from './faults/message-faults.js';
+import { duplicates, type FaultOptions, graphErrors, pgOutage, sigkill, sigterm } from './faults/message-faults.js';
 import { type FaultReport, printReport } from './report.js';
 
 const FAULTS: Record<string, (o: FaultOptions) => Promise<FaultReport>> = {
@@ -8,6 +8,7 @@ const FAULTS: Record<string, (o: FaultOptions) => Promise<FaultReport>> = {
   sigkill,
   sigterm,
   'pg-outage': pgOutage,
+  'graph-errors': graphErrors,
   fuzz,
 };
 

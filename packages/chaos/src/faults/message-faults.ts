@@ -299,3 +299,57 @@ function percentile(results: { ms: number }[], p: number): number {
   const sorted = results.map((x) => x.ms).sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
 }
+
+/**
+ * Graph API failures: bursts of 429, 130429 (throughput), 500 and 503 before sends, retried in place
+ * or by the event retry, and 131047 (outside the 24 h window) for one user, which is permanent.
+ */
+export async function graphErrors(options: FaultOptions): Promise<FaultReport> {
+  const checks = new Checks();
+  const stack = await startMessageStack(options.databaseUrl);
+  try {
+    const r = run();
+    const expected = await baseline(stack, userPhone(r, 0));
+    const bursts = [
+      { status: 429, code: 4 },
+      { status: 400, code: 130429 },
+      { status: 500, code: 1 },
+      { status: 503, code: 2 },
+    ];
+    const perBurst = options.size ? Math.max(2, Math.floor(options.size / 4)) : 10;
+    const phones: string[] = [];
+    const answers: PostResult[] = [];
+    let n = 1;
+    for (const error of bursts) {
+      stack.sim.failNext(3, error);
+      const batch = Array.from({ length: perBurst }, () => userPhone(r, n++));
+      phones.push(...batch);
+      answers.push(
+        ...(await Promise.all(batch.map((p) => postNotification(stack.webhookUrl, textNotification(p, 'hello'))))),
+      );
+    }
+    const blocked = userPhone(r, n++);
+    stack.sim.failFor(blocked, { status: 400, code: 131047, message: 'Re-engagement message' });
+    answers.push(await postNotification(stack.webhookUrl, textNotification(blocked, 'hello')));
+    const started = Date.now();
+    const delivered = await until(() => phones.every((p) => (sentPerUser(stack).get(p) ?? 0) >= expected), 30_000);
+    const deliveryMs = Date.now() - started;
+    await settle(stack, 1000, 15_000);
+    const counts = sentPerUser(stack);
+    const twice = phones.filter((p) => (counts.get(p) ?? 0) > expected);
+    checks.check(
+      'every webhook answered 200',
+      answers.every((a) => a.status === 200),
+    );
+    checks.check('every reply delivered despite the bursts', delivered, `${deliveryMs} ms`);
+    checks.check('no reply sent twice', twice.length === 0, `${twice.length}`);
+    checks.check('131047 is not sent (permanent, not retried into success)', (counts.get(blocked) ?? 0) === 0);
+    checks.check('service never crashed', !stack.service.crashed);
+    checks.figure('messages', phones.length);
+    checks.figure('failed Graph calls injected', bursts.length * 3);
+    checks.figure('all delivered after ms', deliveryMs);
+  } finally {
+    await stack.close();
+  }
+  return checks.report('graph-errors');
+}
