@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { fuzz } from './faults/fuzz.js';
 import { duplicates, type FaultOptions, graphErrors, pgOutage, sigkill, sigterm } from './faults/message-faults.js';
+import { paymentReplay } from './faults/payment-replay.js';
 import { type FaultReport, printReport } from './report.js';
 
 const FAULTS: Record<string, (o: FaultOptions) => Promise<FaultReport>> = {
@@ -9,6 +10,7 @@ const FAULTS: Record<string, (o: FaultOptions) => Promise<FaultReport>> = {
   sigterm,
   'pg-outage': pgOutage,
   'graph-errors': graphErrors,
+  'payment-replay': paymentReplay,
   fuzz,
 };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fuzz, MUTATION_CLASSES, type MutationClass } from '../src/faults/fuzz.js';
 import { duplicates } from '../src/faults/message-faults.js';
+import { paymentReplay } from '../src/faults/payment-replay.js';
 
 // The fast, deterministic faults of `pnpm chaos`, against message-service as a real process
 // (apps/message-service/dist/main.js) on a fresh PostgreSQL database. They need a server to create it on.
@@ -17,6 +18,11 @@ const PASSING = MUTATION_CLASSES.filter((c) => !KNOWN_FAILING.includes(c));
 describe('fault suite (fast faults)', () => {
   it.skipIf(!databaseUrl)('duplicates: every webhook 3–10×, at once and late, gets exactly one reply', async () => {
     const report = await duplicates({ databaseUrl: databaseUrl as string, size: 12 });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it.skipIf(!databaseUrl)('payment-replay: a payment replayed 20× at once is applied once', async () => {
+    const report = await paymentReplay({ databaseUrl: databaseUrl as string });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 
