@@ -23,6 +23,9 @@ async function main(argv: string[]): Promise<void> {
     url: config.DATABASE_URL,
     pgliteDataDir: config.PGLITE_DATA_DIR,
     poolMax: 1,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TX_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
   });
   try {
     const schemas = await migrate(database, { url: config.DATABASE_URL });

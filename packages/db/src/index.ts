@@ -1,8 +1,16 @@
 export {
+  ConnectionCircuit,
+  DatabaseUnavailableError,
+  databaseUnavailable,
+  isConnectionError,
+  type UnavailableReason,
+} from './availability.js';
+export {
   type AppDatabase,
   type AppTransaction,
   type CreateDatabaseOptions,
   createDatabase,
+  DATABASE_TIMEOUT_DEFAULTS,
   type Database,
   type DatabaseDriver,
   type Executor,

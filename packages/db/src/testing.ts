@@ -76,3 +76,5 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export { findPostgresBinaries, type PrivateCluster, startPrivateCluster } from './private-cluster.js';

@@ -12,6 +12,11 @@ export const sharedConfigShape = {
     .optional()
     .describe('unset: embedded PGlite under PGLITE_DATA_DIR'),
   DATABASE_POOL_MAX: positiveInt(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000).describe('PostgreSQL statement_timeout of every connection'),
+  DATABASE_IDLE_IN_TX_TIMEOUT_MS: positiveInt(10_000).describe(
+    'PostgreSQL idle_in_transaction_session_timeout of every connection',
+  ),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(2000).describe('how long opening one PostgreSQL connection may take'),
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),
   EVENT_TRANSPORT: z.enum(['memory', 'servicebus'], { error: 'memory or servicebus' }).default('memory'),
   SERVICEBUS_CONNECTION_STRING: z.string().optional(),

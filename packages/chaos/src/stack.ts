@@ -1,0 +1,192 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, type Database, migrate } from '@astria/db';
+import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
+import postgres from 'postgres';
+
+export const NUMBER_ID = '106540352242922';
+export const APP_SECRET = 'chaos-app-secret';
+export const VERIFY_TOKEN = 'chaos-verify-token';
+const GRAPH_TOKEN = 'chaos-graph-token';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A fresh, migrated database on the server of `baseUrl`; dropped by `drop()`. */
+export async function freshDatabase(
+  baseUrl: string,
+): Promise<{ url: string; database: Database; drop(): Promise<void> }> {
+  const name = `astria_chaos_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const parsed = new URL(baseUrl);
+  parsed.pathname = `/${name}`;
+  const url = parsed.toString();
+  const database = await createDatabase({ url, poolMax: 2, applicationName: 'chaos-observer' });
+  await migrate(database, { url });
+  return {
+    url,
+    database,
+    async drop() {
+      await database.close();
+      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/** One service as a real process: `node apps/<service>/dist/main.js` with its environment. */
+export class ServiceProcess {
+  child: ChildProcess | undefined;
+  exits: { code: number | null; signal: NodeJS.Signals | null }[] = [];
+  stderr = '';
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [`apps/${this.service}/dist/main.js`], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    // Logs (stdout, level error and above) and stderr, the last 20 kB, to explain a crash.
+    const keep = (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-200_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.once('exit', (code, signal) => this.exits.push({ code, signal }));
+    await this.waitReady(20_000);
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        throw new Error(`${this.service} exited (${this.child.exitCode}): ${this.stderr.slice(-2000)}`);
+      }
+      try {
+        const response = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${this.service} not ready within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Sends the signal and resolves when the process has exited. */
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return { code: child?.exitCode ?? null, signal: null };
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    child.kill(signal);
+    return exited;
+  }
+
+  get crashed(): boolean {
+    return this.exits.some((e) => e.signal === null && e.code !== 0);
+  }
+}
+
+export interface MessageStack {
+  sim: WhatsAppSimulator;
+  service: ServiceProcess;
+  database: Database;
+  webhookUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * message-service as a real process on a fresh database of `baseUrl`, with the WhatsApp simulator
+ * (in this process) playing Meta: the Graph API it calls and the webhooks it receives.
+ */
+export async function startMessageStack(baseUrl: string, extraEnv: Record<string, string> = {}): Promise<MessageStack> {
+  const db = await freshDatabase(baseUrl);
+  const port = await freePort();
+  const webhookUrl = `http://127.0.0.1:${port}/whatsapp/webhook`;
+  const sim = await startWhatsAppSimulator({
+    phoneNumberId: NUMBER_ID,
+    accessToken: GRAPH_TOKEN,
+    appSecret: APP_SECRET,
+    webhookUrl,
+    host: '127.0.0.1',
+  });
+  const service = new ServiceProcess('message-service', port, {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: db.url,
+    DATABASE_POOL_MAX: '8',
+    EVENT_TRANSPORT: 'memory',
+    WHATSAPP_API_URL: sim.url,
+    WHATSAPP_NUMBER_ID: NUMBER_ID,
+    WHATSAPP_API_KEY: GRAPH_TOKEN,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+    WHATSAPP_SEND_ATTEMPTS: '4',
+    ASTRIA_API_URL: 'http://127.0.0.1:9',
+    ASTRIA_API_KEY: 'chaos-astria-key',
+    LITE_TIER_PRICE: '49',
+    STANDARD_TIER_PRICE: '79',
+    PREMIUM_TIER_PRICE: '119',
+    LITE_TIER_PAYMENT_LINK: 'https://pay.sumit.co.il/lite',
+    STANDARD_TIER_PAYMENT_LINK: 'https://buy.stripe.com/test_standard',
+    PREMIUM_TIER_PAYMENT_LINK: 'https://pay.sumit.co.il/premium',
+    SUPPORT_CONTACT: 'support@example.com',
+    OUTBOX_SAFETY_POLL_MS: '500',
+    EVENT_RETRY_BASE_MS: '200',
+    EVENT_RETRY_MAX_MS: '2000',
+    SHUTDOWN_GRACE_MS: '5000',
+    ...extraEnv,
+  });
+  try {
+    await service.start();
+  } catch (error) {
+    await sim.close();
+    await db.drop();
+    throw error;
+  }
+  return {
+    sim,
+    service,
+    database: db.database,
+    webhookUrl,
+    async close() {
+      await service.kill('SIGKILL');
+      await sim.close();
+      await db.drop();
+    },
+  };
+}
