@@ -1,4 +1,5 @@
-import { HttpError, isRetryable, NetworkError, type RetryPolicy, request, withRetry } from './http-retry.js';
+import { HttpError, isRetryable, NetworkError, request } from '@astria/service-kit';
+import { type RetryPolicy, withRetry } from './http-retry.js';
 
 /**
  * The Astria API client: Bearer auth, timeouts, retries with backoff + jitter on 429/5xx/network

@@ -1,18 +1,10 @@
 import type { ImageServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
 import { createOutbox, type Outbox } from '@astria/events';
+import { type Logger, silentLogger } from '@astria/service-kit';
 import { AstriaClient } from './astria-client.js';
 import { type BlobStorage, createBlobStorage } from './blob-storage.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
-
-/** The minimal logger the service's modules use (pino and Fastify's logger both fit). */
-export interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 /** What delivery and maintenance need: storage, Astria, the outbox — no WhatsApp, no callback secrets. */
 export interface ImageParts {
@@ -21,7 +13,7 @@ export interface ImageParts {
   astria: AstriaClient;
   outbox: Outbox;
   metrics: ImageMetrics;
-  log: Log;
+  log: Logger;
 }
 
 /** Everything the photo, training, delivery, preview and maintenance modules need. */
@@ -46,7 +38,7 @@ export type ImagePartsConfig = Pick<
 export function createImageContext(deps: {
   database: Database;
   config: ImageServiceConfig;
-  log?: Log;
+  log?: Logger;
   metrics?: ImageMetrics;
   blobs?: BlobStorage;
   outbox?: Outbox;
@@ -58,13 +50,13 @@ export function createImageContext(deps: {
 export function createImageParts(deps: {
   database: Database;
   config: ImagePartsConfig;
-  log?: Log;
+  log?: Logger;
   metrics?: ImageMetrics;
   blobs?: BlobStorage;
   outbox?: Outbox;
 }): ImageParts {
   const metrics = deps.metrics ?? createImageMetrics();
-  const log = deps.log ?? silentLog;
+  const log = deps.log ?? silentLogger();
   const { config } = deps;
   return {
     database: deps.database,

@@ -1,8 +1,9 @@
 import { type Database, imaging, queryRows } from '@astria/db';
+import type { Logger } from '@astria/service-kit';
 import { eq, sql } from 'drizzle-orm';
 import { AstriaError } from './astria-client.js';
 import { recordPrompts } from './callbacks.js';
-import { createImageParts, type ImageParts, type ImagePartsConfig, type Log } from './context.js';
+import { createImageParts, type ImageParts, type ImagePartsConfig } from './context.js';
 import { type AstriaPrompt, isFinished, parsePrompt } from './domain/callbacks.js';
 import type { ImageMetrics } from './metrics.js';
 
@@ -189,7 +190,7 @@ export function createImageMaintenanceFromContext(ctx: ImageParts): ImageMainten
 export function createImageMaintenance(deps: {
   database: Database;
   config: ImagePartsConfig;
-  logger?: Log;
+  logger?: Logger;
   metrics?: ImageMetrics;
 }): ImageMaintenance {
   return createImageMaintenanceFromContext(

@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imaging } from '@astria/db';
+import { request } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { ImageContext } from './context.js';
-import { request } from './http-retry.js';
 
 export const PREVIEW_WIDTH = 720;
 export const PREVIEW_HEIGHT = 1280;

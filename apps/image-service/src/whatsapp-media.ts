@@ -1,4 +1,5 @@
-import { HttpError, NetworkError, request, withRetry } from './http-retry.js';
+import { HttpError, NetworkError, request } from '@astria/service-kit';
+import { withRetry } from './http-retry.js';
 
 /** Why a photo could not be fetched: each becomes an `image_processed` rejection, never a retry loop. */
 export type MediaProblem = 'media_expired' | 'too_large' | 'unsupported_type';

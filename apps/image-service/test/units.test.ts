@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HttpError, isRetryable, NetworkError } from '@astria/service-kit';
 import { describe, expect, it } from 'vitest';
 import { LocalBlobStorage } from '../src/blob-storage.js';
 import { callbackToken, callbackUrls } from '../src/domain/callback-token.js';
 import { deliverableImages, MalformedCallbackError, parseCallbackBody } from '../src/domain/callbacks.js';
 import { characteristicsOf, judgeInspection, majorityCharacteristics } from '../src/domain/inspection.js';
-import { backoffDelay, HttpError, isRetryable, NetworkError, withRetry } from '../src/http-retry.js';
+import { backoffDelay, withRetry } from '../src/http-retry.js';
 
 describe('inspection verdicts', () => {
   it('accepts a clean photo with its class and string characteristics', () => {

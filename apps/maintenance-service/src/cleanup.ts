@@ -1,7 +1,7 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
+import type { Logger } from '@astria/service-kit';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
-import type { MaintenanceLogger } from './logger.js';
 import type { MaintenanceMetrics } from './metrics.js';
 import { type CleanupKind, rowRules } from './retention.js';
 import { cleanRows } from './row-cleanup.js';
@@ -44,7 +44,7 @@ export interface CleanupDeps {
   database: Database;
   settings: CleanupSettings;
   imageMaintenance: ImageMaintenanceProvider;
-  logger: MaintenanceLogger;
+  logger: Logger;
   metrics?: MaintenanceMetrics;
   now?: Date;
   signal?: AbortSignal;

@@ -1,3 +1,4 @@
+import { parseArgs as parseCommandLine } from 'node:util';
 import {
   ConfigError,
   type Env,
@@ -36,18 +37,28 @@ export type ParsedArgs =
   | { kind: 'usage'; error: string };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const flags = argv.filter((a) => a.startsWith('-'));
-  const positional = argv.filter((a) => !a.startsWith('-'));
-  if (flags.includes('--help') || flags.includes('-h')) return { kind: 'help' };
-  const unknown = flags.filter((f) => f !== '--dry-run');
-  if (unknown.length > 0) return { kind: 'usage', error: `unknown option ${unknown.join(', ')}` };
-  if (positional.length !== 1) return { kind: 'usage', error: 'expected exactly one command' };
-  const command = positional[0];
+  let values: { 'dry-run'?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseCommandLine({
+      args: [...argv],
+      options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (error) {
+    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+    const option = /Unknown option '([^']+)'/.exec(error instanceof Error ? error.message : '')?.[1];
+    return { kind: 'usage', error: option ? `unknown option ${option}` : String(error) };
+  }
+  if (values.help) return { kind: 'help' };
+  if (positionals.length !== 1) return { kind: 'usage', error: 'expected exactly one command' };
+  const command = positionals[0];
   if (command === 'serve') {
-    return flags.length ? { kind: 'usage', error: '--dry-run does not apply to serve' } : { kind: 'serve' };
+    return values['dry-run'] ? { kind: 'usage', error: '--dry-run does not apply to serve' } : { kind: 'serve' };
   }
   if (command === 'cleanup' || command === 'reconcile')
-    return { kind: 'run', command, dryRun: flags.includes('--dry-run') };
+    return { kind: 'run', command, dryRun: values['dry-run'] === true };
   return { kind: 'usage', error: `unknown command ${command}` };
 }
 

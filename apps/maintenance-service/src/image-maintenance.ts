@@ -1,7 +1,7 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
 import { createImageMaintenance, type ImageMaintenance } from '@astria/image-service/maintenance';
-import type { MaintenanceLogger } from './logger.js';
+import type { Logger } from '@astria/service-kit';
 
 /** What the image service offers the janitor: its own type, from its `./maintenance` entry point. */
 export type { ImageMaintenance };
@@ -18,7 +18,7 @@ export type ImageMaintenanceProvider = () => Promise<ImageMaintenance>;
 export function imageMaintenanceFromPackage(deps: {
   database: Database;
   config: MaintenanceServiceConfig;
-  logger?: MaintenanceLogger;
+  logger?: Logger;
 }): ImageMaintenanceProvider {
   let created: Promise<ImageMaintenance> | undefined;
   return () => {

@@ -1,9 +1,9 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
+import type { Logger } from '@astria/service-kit';
 import { type CleanupResult, runCleanup } from './cleanup.js';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
 import { LOCK_KEYS, withAdvisoryLock } from './lock.js';
-import type { MaintenanceLogger } from './logger.js';
 import type { MaintenanceMetrics } from './metrics.js';
 import { type ReconcileResult, runReconcile } from './reconcile.js';
 import { createRunHistory, type MaintenanceCommand } from './runs.js';
@@ -26,7 +26,7 @@ export interface JobDeps {
   database: Database;
   config: MaintenanceServiceConfig;
   imageMaintenance: ImageMaintenanceProvider;
-  logger: MaintenanceLogger;
+  logger: Logger;
   metrics?: MaintenanceMetrics;
   /** Fixed clock for tests. */
   now?: () => Date;

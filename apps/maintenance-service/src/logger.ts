@@ -1,12 +1,4 @@
-/** The part of a pino logger the janitor uses (so tests and the CLI can pass any pino instance). */
-export interface MaintenanceLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import { silentLogger as createSilentLogger, type Logger } from '@astria/service-kit';
 
-export const silentLogger: MaintenanceLogger = {
-  info() {},
-  warn() {},
-  error() {},
-};
+/** The janitor logs through service-kit's one logger type (pino's); a silent one for tests and benches. */
+export const silentLogger: Logger = createSilentLogger();

@@ -1,9 +1,9 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
 import { findStaleTrainings } from '@astria/message-service/maintenance';
+import type { Logger } from '@astria/service-kit';
 import { maskPhone } from '@astria/service-kit';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
-import type { MaintenanceLogger } from './logger.js';
 import type { MaintenanceMetrics } from './metrics.js';
 
 export type ReconcileSettings = Pick<
@@ -30,7 +30,7 @@ export interface ReconcileDeps {
   database: Database;
   settings: ReconcileSettings;
   imageMaintenance: ImageMaintenanceProvider;
-  logger: MaintenanceLogger;
+  logger: Logger;
   metrics?: MaintenanceMetrics;
   now?: Date;
 }

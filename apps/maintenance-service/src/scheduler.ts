@@ -1,11 +1,11 @@
+import type { Logger } from '@astria/service-kit';
 import { Cron } from 'croner';
-import type { MaintenanceLogger } from './logger.js';
 import type { MaintenanceCommand } from './runs.js';
 
 export interface SchedulerOptions {
   schedules: Record<MaintenanceCommand, string>;
   run: (command: MaintenanceCommand) => Promise<unknown>;
-  logger: MaintenanceLogger;
+  logger: Logger;
 }
 
 export interface Scheduler {

@@ -1,10 +1,9 @@
 import { loadConfig, type MaintenanceServiceConfig, maintenanceServiceConfigSchema } from '@astria/config';
 import type { Database } from '@astria/db';
-import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-host';
+import type { TestDatabase } from '@astria/db/testing';
+import { buildTestService } from '@astria/service-host/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import { type MaintenanceServiceAppOptions, maintenanceServiceApp } from '../src/app.js';
 import type { ImageMaintenance, ImageMaintenanceProvider } from '../src/image-maintenance.js';
 
@@ -80,27 +79,15 @@ export function recordingImageMaintenance(overrides: Partial<ImageMaintenance> =
 
 /** The service's app as its main.ts composes it, over a test database and a memory transport (use `inject`). */
 export async function buildApp(
-  database: Database,
+  database: TestDatabase,
   options: Pick<MaintenanceServiceAppOptions, keyof MaintenanceServiceAppOptions>,
 ): Promise<FastifyInstance> {
-  const transport = new MemoryTransport();
-  const registry = new Registry();
-  const events = createEventRuntime({ database, service: 'maintenance-service', transport, registry });
-  const app = await createService(
-    {
-      service: 'maintenance-service',
-      config: { LOG_LEVEL: 'silent' },
-      database,
-      transport,
-      events,
-      registry,
-      logger: false,
-      ownsDatabase: false,
-    },
-    maintenanceServiceApp,
+  const { app } = await buildTestService({
+    service: 'maintenance-service',
+    plugin: maintenanceServiceApp,
     options,
-  );
-  await app.ready();
+    database,
+  });
   return app;
 }
 

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type PaymentServiceConfig, paymentServiceConfigSchema } from '@astria/config';
 import { queryRows } from '@astria/db';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
-import { createEventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-host';
+import type { TestDatabase } from '@astria/db/testing';
+import { buildTestService } from '@astria/service-host/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import Stripe from 'stripe';
@@ -36,32 +35,14 @@ export interface TestApp {
 export async function startTestApp(
   options: { env?: Record<string, string>; poolMax?: number } & Omit<PaymentServiceAppOptions, 'config'> = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase({ poolMax: options.poolMax ?? 25 });
-  const transport = new MemoryTransport();
-  const events = createEventRuntime({ database, service: 'payment-service', transport });
-  const { env, poolMax: _poolMax, ...appOptions } = options;
-  const app = await createService(
-    {
-      service: 'payment-service',
-      config: { LOG_LEVEL: 'silent' },
-      database,
-      transport,
-      events,
-      logger: false,
-      ownsDatabase: false,
-    },
-    paymentServiceApp,
-    { config: testConfig(env), ...appOptions },
-  );
-  await app.ready();
-  return {
-    app,
-    database,
-    async close() {
-      await app.close();
-      await database.destroy();
-    },
-  };
+  const { env, poolMax, ...appOptions } = options;
+  const { app, database, close } = await buildTestService({
+    service: 'payment-service',
+    plugin: paymentServiceApp,
+    options: { config: testConfig(env), ...appOptions },
+    poolMax: poolMax ?? 25,
+  });
+  return { app, database, close };
 }
 
 export function postSumit(

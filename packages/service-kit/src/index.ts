@@ -1,5 +1,6 @@
 // The vocabulary every package and service speaks. Depends on nothing of ours.
 export type { ZodTypeProvider } from 'fastify-type-provider-zod';
+export { errorResponseSchema } from './error-response.js';
 export {
   HttpError,
   isRetryable,

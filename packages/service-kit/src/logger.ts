@@ -5,9 +5,9 @@ import { maskPhone, PHONE_LOG_PATHS, redactUrl, SECRET_LOG_PATHS } from './redac
 /**
  * The one logger type every package and service takes: pino's logger interface (`level`, `fatal` …
  * `trace`, `silent`). A pino instance (createLogger) and Fastify's `app.log` / `request.log` both fit.
- * pino's full `Logger` type would also demand pino-instance extras Fastify's logger does not declare.
+ * pino's full `Logger` type (and BaseLogger's `msgPrefix`) would demand pino-instance extras Fastify's logger does not declare.
  */
-export type Logger = BaseLogger;
+export type Logger = Pick<BaseLogger, 'level' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>;
 
 /** A logger that writes nothing (tests, benchmarks). */
 export function silentLogger(): pino.Logger {

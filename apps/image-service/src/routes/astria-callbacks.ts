@@ -1,10 +1,9 @@
-import { safeEqual, type ZodTypeProvider } from '@astria/service-kit';
+import { errorResponseSchema, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { markTuneTrained, recordPrompts } from '../callbacks.js';
 import { callbackToken } from '../domain/callback-token.js';
 import { type CallbackBody, MalformedCallbackError, parseCallbackBody } from '../domain/callbacks.js';
-import { errorResponse } from './errors.js';
 
 /** Astria's numeric ids (a number, or a string of digits). */
 const astriaId = z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d{1,15}$/)]);
@@ -57,9 +56,9 @@ const callbackQuery = z.object({
 
 const callbackResponses = {
   200: z.object({ ok: z.literal(true), outcome: z.string() }),
-  400: errorResponse,
-  401: errorResponse,
-  404: errorResponse,
+  400: errorResponseSchema,
+  401: errorResponseSchema,
+  404: errorResponseSchema,
 };
 
 type Route = 'tune-trained' | 'pack-tune-received';

@@ -1,10 +1,9 @@
 import { imaging } from '@astria/db';
-import type { ZodTypeProvider } from '@astria/service-kit';
+import { errorResponseSchema, type ZodTypeProvider } from '@astria/service-kit';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { assertBlobKey } from '../blob-storage.js';
-import { errorResponse } from './errors.js';
 
 /**
  * `GET /media/*`: locally stored blobs at a stable public URL (the Azure adapter serves from the storage
@@ -48,7 +47,7 @@ export async function mediaRoutes(app: FastifyInstance): Promise<void> {
         params: z.object({ packId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
         response: {
           200: z.array(z.object({ subjectClass: z.string(), url: z.string(), builtAt: z.string() })),
-          400: errorResponse,
+          400: errorResponseSchema,
         },
       },
     },

@@ -1,7 +1,6 @@
-import { acceptRawBodies, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
+import { acceptRawBodies, errorResponseSchema, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { errorResponse } from './errors.js';
 
 /**
  * `POST /update-images`: rebuild the packs' preview videos now (202; a rebuild in progress is joined).
@@ -19,8 +18,8 @@ export async function updateImagesRoutes(app: FastifyInstance): Promise<void> {
         headers: z.looseObject({ authorization: z.string().max(1024).optional() }),
         response: {
           202: z.object({ status: z.enum(['started', 'already_running']) }),
-          400: errorResponse,
-          401: errorResponse,
+          400: errorResponseSchema,
+          401: errorResponseSchema,
         },
       },
     },

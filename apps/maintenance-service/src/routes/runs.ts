@@ -1,4 +1,4 @@
-import type { ZodTypeProvider } from '@astria/service-kit';
+import { errorResponseSchema, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
@@ -29,7 +29,7 @@ export async function runsRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         description: 'The latest maintenance runs and the next scheduled time of each command',
         querystring: runsQuery,
-        response: { 200: runsResponse },
+        response: { 200: runsResponse, 400: errorResponseSchema },
       },
     },
     async (request) => {

@@ -1,12 +1,12 @@
 import type { PaymentServiceConfig } from '@astria/config';
-import { acceptRawBodies, type ZodTypeProvider } from '@astria/service-kit';
+import { acceptRawBodies, errorResponseSchema, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { interpretStripeSession, paidSession, paymentLinkId } from '../stripe-event.js';
 import type { Tier } from '../tiers.js';
 import { measured, storeAndAnswer } from './webhook-kit.js';
-import { errorResponse, verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
+import { verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
 
 /** A Stripe event (only `checkout.session.completed` / `checkout.session.async_payment_succeeded` are payments). */
 export const stripeWebhookBody = z
@@ -66,7 +66,7 @@ export async function stripePaymentRoutes(app: FastifyInstance, options: StripeR
         description: 'Stripe webhook: one stored payment and one payment_received per paid Checkout Session',
         headers: stripeHeaders,
         body: stripeWebhookBody,
-        response: { 200: webhookAnswer, 400: errorResponse },
+        response: { 200: webhookAnswer, 400: errorResponseSchema },
       },
     },
     async (request, reply) => {

@@ -1,11 +1,11 @@
 import type { PaymentServiceConfig } from '@astria/config';
-import { acceptRawBodies, parseJson, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
+import { acceptRawBodies, errorResponseSchema, parseJson, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { recordRejection } from '../store.js';
 import { interpretSumit, sumitOptionsFromConfig } from '../sumit.js';
 import { measured, storeAndAnswer } from './webhook-kit.js';
-import { describeBodyError, errorResponse, verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
+import { describeBodyError, verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
 
 /** SUMIT's webhook: a JSON object; where the payment id, phone, tier, amount and name sit is configured (SUMIT_FIELD_*). */
 export const sumitWebhookBody = z
@@ -40,7 +40,7 @@ export async function sumitPaymentRoutes(app: FastifyInstance, options: SumitRou
         description: 'SUMIT payment webhook: one stored payment and one payment_received per SUMIT payment',
         querystring: sumitQuery,
         body: sumitWebhookBody,
-        response: { 200: webhookAnswer, 400: errorResponse, 401: errorResponse, 422: errorResponse },
+        response: { 200: webhookAnswer, 400: errorResponseSchema, 401: errorResponseSchema, 422: errorResponseSchema },
       },
       // The token is checked before anything else is read (a doubled or missing one is a 401).
       onRequest: async (request, reply) => {

@@ -12,13 +12,6 @@ export function verifyThenParseCompiler<T>(route: FastifyRouteSchemaDef<T>): Fas
   return validatorCompiler(route as unknown as FastifyRouteSchemaDef<z.ZodType>);
 }
 
-/** What every error answer carries (service-kit's error handler adds a message and the request id). */
-export const errorResponse = z.looseObject({
-  error: z.string(),
-  message: z.string().optional(),
-  reason: z.string().optional(),
-});
-
 /** The answer to a webhook the provider should not resend. */
 export const webhookAnswer = z.object({
   status: z.enum(['applied', 'duplicate', 'needs_review', 'ignored']),
