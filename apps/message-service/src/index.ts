@@ -11,6 +11,7 @@ export { Throttle } from './graph/throttle.js';
 export { engineConfigFrom, type IngestResult, Turns, WebhookIngest } from './ingest.js';
 export { type MessageMetrics, registerMessageMetrics } from './metrics.js';
 export { AstriaApiError, PacksClient } from './packs.js';
+export { SendLimiter, type SendLimiterOptions } from './send-limiter.js';
 export { whatsappSender } from './sender.js';
 export {
   type InboundMessage,

@@ -1,7 +1,6 @@
 import { type EventHandlers, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
-import type { Throttle } from './graph/throttle.js';
 import type { Logger } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
 import { recordSend } from './store.js';
@@ -14,8 +13,8 @@ type SendOutcome =
 export interface SenderDeps {
   /** The Graph client; it retries 429/5xx/network/130429/131056 itself (WHATSAPP_SEND_ATTEMPTS). */
   graph: GraphClient;
-  /** Process-wide: every send of this process stays under WHATSAPP_MAX_MPS. */
-  throttle: Throttle;
+  /** The number's send budget (WHATSAPP_MAX_MPS) shared by every pod: `SendLimiter` (src/send-limiter.ts). */
+  limiter: { acquire(): Promise<void> };
   metrics: MessageMetrics;
   logger: Logger;
 }
@@ -23,18 +22,18 @@ export interface SenderDeps {
 /**
  * The ordered outbound sender: the consumer of `whatsapp_send_requested` (keyed by user, so one
  * user's messages go out in order). The Graph call runs outside any transaction (no pooled
- * connection held while waiting on the throttle or WhatsApp); its outcome is recorded with the
+ * connection held while waiting on the send limiter or WhatsApp); its outcome is recorded with the
  * inbox row afterwards. Retryable errors that outlast the client's retries go back to the
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, throttle, metrics, logger } = deps;
+  const { graph, limiter, metrics, logger } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
         const { to, message, replyTo } = event.data;
         const started = performance.now();
-        await throttle.acquire();
+        await limiter.acquire();
         try {
           const sent = await graph.send(to, message, replyTo);
           metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });

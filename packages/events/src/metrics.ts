@@ -61,13 +61,29 @@ export function registerEventMetrics(registry: Registry, database: Database, ser
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const brokerLatency = new Histogram({
+    name: 'astria_event_broker_latency_seconds',
+    help: "End-to-end broker latency: from the envelope's occurredAt (outbox write, publish) to handled by the subscription",
+    labelNames: ['subscription', 'type'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
   return {
     recordDelivery(info) {
       deliveries.inc({ subscription: info.subscription, type: info.type, outcome: info.outcome });
       duration.observe({ subscription: info.subscription, type: info.type }, info.durationMs / 1000);
+      const latency = brokerLatencySeconds(info);
+      if (latency !== null) brokerLatency.observe({ subscription: info.subscription, type: info.type }, latency);
     },
     recordPublished(count) {
       published.inc(count);
     },
   };
+}
+
+/** Seconds from the envelope's occurredAt to now for a handled delivery; null otherwise (clock skew clamps to 0). */
+export function brokerLatencySeconds(info: DeliveryInfo, now = Date.now()): number | null {
+  if (info.outcome !== 'handled' || !info.occurredAt) return null;
+  const at = Date.parse(info.occurredAt);
+  return Number.isNaN(at) ? null : Math.max(0, now - at) / 1000;
 }

@@ -52,6 +52,8 @@ export interface DeliveryInfo {
   type: string;
   eventId: string;
   key: string | null;
+  /** The envelope's occurredAt (written with the outbox row, just before publishing), when it has one. */
+  occurredAt?: string;
   outcome: 'handled' | 'duplicate' | 'retry' | 'dead_lettered';
   deliveryCount: number;
   durationMs: number;

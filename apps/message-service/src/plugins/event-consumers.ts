@@ -9,7 +9,7 @@ export const eventConsumersPlugin = fp(
       ...domainEventConsumers(app.turns),
       ...whatsappSender({
         graph: app.graph,
-        throttle: app.sendThrottle,
+        limiter: app.sendLimiter,
         metrics: app.messageMetrics,
         logger: app.log,
       }),

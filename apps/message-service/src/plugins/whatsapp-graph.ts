@@ -1,18 +1,18 @@
 import type { MessageServiceConfig } from '@astria/config';
 import fp from 'fastify-plugin';
 import { GraphClient } from '../graph/client.js';
-import { Throttle } from '../graph/throttle.js';
+import { SendLimiter } from '../send-limiter.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The WhatsApp Cloud API (Graph) client. */
     graph: GraphClient;
-    /** Process-wide send rate limiter (WHATSAPP_MAX_MPS). */
-    sendThrottle: Throttle;
+    /** The number's send rate limit (WHATSAPP_MAX_MPS), shared by every pod through PostgreSQL. */
+    sendLimiter: SendLimiter;
   }
 }
 
-/** The Graph client (retries counted in `whatsapp_send_retries_total`) and the send throttle. */
+/** The Graph client (retries counted in `whatsapp_send_retries_total`) and the send limiter shared by every pod. */
 export const whatsappGraphPlugin = fp<{ config: MessageServiceConfig }>(
   async (app, { config }) => {
     const metrics = app.messageMetrics;
@@ -30,7 +30,13 @@ export const whatsappGraphPlugin = fp<{ config: MessageServiceConfig }>(
         },
       }),
     );
-    app.decorate('sendThrottle', new Throttle(config.WHATSAPP_MAX_MPS));
+    const limiter = new SendLimiter({
+      database: app.database,
+      phoneNumberId: config.WHATSAPP_NUMBER_ID,
+      perSecond: config.WHATSAPP_MAX_MPS,
+    });
+    app.decorate('sendLimiter', limiter);
+    app.addHook('onClose', async () => limiter.close());
   },
   { name: 'whatsapp-graph', fastify: '5.x', dependencies: ['message-metrics'] },
 );

@@ -24,7 +24,9 @@ export const messageServiceConfigSchema = z
     ...whatsappApiShape,
     WHATSAPP_APP_SECRET: secret('the Meta app secret that signs webhooks'),
     WHATSAPP_VERIFY_TOKEN: secret('the token Meta sends in the verification handshake'),
-    WHATSAPP_MAX_MPS: positiveInt(80).describe('outbound messages per second per number, across the process'),
+    WHATSAPP_MAX_MPS: positiveInt(80).describe(
+      'outbound messages per second per number, shared by every pod (up to 1,000)',
+    ),
     WHATSAPP_HTTP_TIMEOUT_MS: positiveInt(10_000).describe('timeout of one Graph API request'),
     WHATSAPP_SEND_ATTEMPTS: positiveInt(4).describe(
       'attempts of one send on 429/5xx/network/130429/131056 before handing it back to the event retry',

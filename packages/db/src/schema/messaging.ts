@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createEventTables } from '../event-tables.js';
 
 /** Owned by message-service: no other service reads or writes these tables. */
@@ -106,3 +117,13 @@ export const packVideos = messagingSchema.table(
   },
   (t) => [primaryKey({ columns: [t.packId, t.subjectClass] })],
 );
+
+/**
+ * The WhatsApp number's send budget shared by every message-service pod (WHATSAPP_MAX_MPS): a token
+ * bucket per number, refilled by elapsed time when taken (apps/message-service/src/send-limiter.ts).
+ */
+export const sendLimits = messagingSchema.table('send_limits', {
+  phoneNumberId: text('phone_number_id').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  refilledAt: timestamp('refilled_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -92,6 +92,7 @@ class SubscriptionQueue {
       type: item.envelope.type,
       eventId: item.envelope.id,
       key: item.envelope.key,
+      occurredAt: item.envelope.occurredAt,
     };
     try {
       const outcome = await this.subscriber.deliver(item.envelope, item.deliveryCount);

@@ -67,12 +67,13 @@ export function envelopeOf(message: Pick<ServiceBusReceivedMessage, 'body'>): un
 }
 
 /** What the outcome report needs from a maybe-invalid envelope. */
-export function describe(raw: unknown): { type: string; eventId: string; key: string | null } {
+export function describe(raw: unknown): { type: string; eventId: string; key: string | null; occurredAt?: string } {
   const e = (raw && typeof raw === 'object' ? raw : {}) as Partial<EventEnvelope>;
   return {
     type: typeof e.type === 'string' ? e.type : 'unknown',
     eventId: typeof e.id === 'string' ? e.id : 'unknown',
     key: typeof e.key === 'string' ? e.key : null,
+    ...(typeof e.occurredAt === 'string' ? { occurredAt: e.occurredAt } : {}),
   };
 }
 

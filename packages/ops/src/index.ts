@@ -1,0 +1,2 @@
+export * from './checklist.js';
+export { LOCAL, parseValidateArgs, USAGE } from './validate-args.js';
