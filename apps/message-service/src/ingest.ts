@@ -5,6 +5,7 @@ import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
 import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
+import { applyWindow, resolveTemplates, type TemplateConfig } from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import {
@@ -50,9 +51,11 @@ export interface TurnDeps {
 export class Turns {
   private readonly engineConfig: EngineConfig;
   private readonly now: () => Date;
+  private readonly templates: TemplateConfig;
 
   constructor(private readonly deps: TurnDeps) {
     this.engineConfig = engineConfigFrom(deps.config);
+    this.templates = resolveTemplates(deps.config.WHATSAPP_TEMPLATES);
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -82,7 +85,11 @@ export class Turns {
       packVideos: previewId !== null ? await packVideosOf(tx, previewId) : {},
       now: this.now(),
     };
-    const result = runConversation(conversation, input, context);
+    const engine = runConversation(conversation, input, context);
+    // The 24-hour window: business-initiated replies wait behind a template while it is closed.
+    const window = applyWindow(engine.conversation, input, engine.replies, context.now, this.templates);
+    const result = { ...engine, conversation: window.conversation, replies: window.replies };
+    if (window.templateSent) this.deps.metrics.templates.inc({ purpose: window.templateSent });
     await saveConversation(tx, result.conversation);
     await storeFeedback(tx, userId, result.feedback);
     // Every event and reply of this turn in one statement (one round trip), in order.

@@ -11,6 +11,7 @@ export interface MessageMetrics {
   sendDuration: Histogram<'outcome'>;
   sendRetries: Counter<'code'>;
   alerts: Counter<'kind'>;
+  templates: Counter<'purpose'>;
 }
 
 /** The message service's metrics, on the service's own registry (outbox pending comes from @astria/events). */
@@ -78,6 +79,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'message_service_alerts_total',
       help: 'Alert-worthy events (training failed, bad token, undeliverable)',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    templates: new Counter({
+      name: 'whatsapp_window_templates_total',
+      help: 'Templates sent because the 24-hour window was closed, by purpose',
+      labelNames: ['purpose'],
       registers: [registry],
     }),
   };

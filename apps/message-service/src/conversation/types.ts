@@ -63,6 +63,10 @@ export interface Conversation {
   unsupportedNotified: boolean;
   /** Time of the newest inbound message applied (ms). */
   lastMessageAt: number;
+  /** Replies held while the 24-hour window is closed, delivered in order when the user answers. */
+  held: Reply[];
+  /** A window template was sent and the user has not answered yet. */
+  waitingTemplate: boolean;
 }
 
 export interface Pack {
@@ -140,5 +144,7 @@ export function newConversation(userId: string): Conversation {
     delivered: [],
     unsupportedNotified: false,
     lastMessageAt: 0,
+    held: [],
+    waitingTemplate: false,
   };
 }
