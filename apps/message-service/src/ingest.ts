@@ -3,6 +3,7 @@ import type { Database, Executor } from '@astria/db';
 import { type EventRuntime, pendingEvent } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
+import { applyConsent } from './conversation/consent.js';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
 import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
 import { applyWindow, resolveTemplates, type TemplateConfig } from './conversation/window.js';
@@ -86,9 +87,28 @@ export class Turns {
       now: this.now(),
     };
     const engine = runConversation(conversation, input, context);
-    // The 24-hour window: business-initiated replies wait behind a template while it is closed.
-    const window = applyWindow(engine.conversation, input, engine.replies, context.now, this.templates);
-    const result = { ...engine, conversation: window.conversation, replies: window.replies };
+    // Opt-out (STOP/START), then the 24-hour window: business-initiated replies wait behind a template while it is closed.
+    const consent = applyConsent(
+      conversation,
+      engine.conversation,
+      input,
+      engine.replies,
+      this.deps.config.OPT_OUT_KEYWORDS,
+    );
+    if (consent.dropped > 0) {
+      this.deps.metrics.optedOutDropped.inc({ input: input.kind }, consent.dropped);
+      this.deps.logger.info(
+        { user: maskPhone(userId), input: input.kind, dropped: consent.dropped },
+        'user opted out; not sent',
+      );
+    }
+    const window = applyWindow(consent.conversation, input, consent.replies, context.now, this.templates);
+    const result = {
+      ...engine,
+      conversation: window.conversation,
+      replies: window.replies,
+      feedback: consent.command !== null ? [] : engine.feedback,
+    };
     if (window.templateSent) this.deps.metrics.templates.inc({ purpose: window.templateSent });
     await saveConversation(tx, result.conversation);
     await storeFeedback(tx, userId, result.feedback);

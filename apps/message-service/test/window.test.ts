@@ -168,4 +168,41 @@ describe('the 24-hour window: template, hold, release in order', () => {
       images.map((i) => i.url),
     );
   });
+
+  it('STOP then a payment → no message until START; replies to the user still work', async () => {
+    const user = '15550177002';
+    await h.sim.sendText(user, 'hello', { name: 'Noa' });
+    await withIds(user, 'menu:begin');
+    await h.sim.sendText(user, 'STOP');
+    await waitForSent(user, (m) => JSON.stringify(m.payload).includes('unsubscribed'), 'the opt-out confirmation');
+    await quiesce();
+    const before = sentTo(user).length;
+    await publish(
+      'payment_received',
+      {
+        provider: 'stripe',
+        paymentId: 'cs_w2',
+        userId: user,
+        tier: 'lite',
+        amount: 49,
+        currency: 'ils',
+        name: 'Noa Cohen',
+      },
+      user,
+    );
+    await quiesce();
+    expect(sentTo(user).slice(before)).toEqual([]);
+    // A message of the user's own is still answered.
+    await h.sim.sendText(user, 'hi again');
+    await waitFor(() => sentTo(user).length > before, { timeoutMs: 10_000, what: 'a reply to the user' });
+    await quiesce();
+    expect(JSON.stringify(sentTo(user).slice(before))).not.toContain('Noa Cohen');
+    await h.sim.sendText(user, 'START');
+    await waitForSent(user, (m) => JSON.stringify(m.payload).includes('Welcome back'), 'the opt-in confirmation');
+    const [row] = await queryRows<{ data: { optedOut: boolean } }>(
+      h.database.db,
+      sql`select data from messaging.conversations where user_id = ${user}`,
+    );
+    expect(row?.data.optedOut).toBe(false);
+  });
 });

@@ -67,6 +67,8 @@ export interface Conversation {
   held: Reply[];
   /** A window template was sent and the user has not answered yet. */
   waitingTemplate: boolean;
+  /** The user sent STOP (or a configured opt-out word): nothing business-initiated until START. */
+  optedOut: boolean;
 }
 
 export interface Pack {
@@ -146,5 +148,6 @@ export function newConversation(userId: string): Conversation {
     lastMessageAt: 0,
     held: [],
     waitingTemplate: false,
+    optedOut: false,
   };
 }

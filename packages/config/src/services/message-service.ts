@@ -72,6 +72,16 @@ export const messageServiceConfigSchema = z
     ...tierPricingShape,
     MIN_TRAINING_PHOTOS: positiveInt(4).describe('accepted photos needed before choosing a pack'),
     SUPPORT_CONTACT: z.string({ error: 'required: where users reach support (email or phone)' }).min(1),
+    OPT_OUT_KEYWORDS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .describe('extra opt-out words besides STOP, UNSUBSCRIBE and the Hebrew ones (comma-separated)'),
     EXAMPLE_IMAGE_URLS: z
       .string()
       .default('')
