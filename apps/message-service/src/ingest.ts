@@ -5,8 +5,8 @@ import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { applyConsent } from './conversation/consent.js';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
-import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
-import { applyWindow, resolveTemplates, type TemplateConfig } from './conversation/window.js';
+import type { EngineConfig, EngineContext, EngineInput, Pack, Reply } from './conversation/types.js';
+import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import {
@@ -71,6 +71,20 @@ export class Turns {
     }
   }
 
+  /** A free-form send refused with 131047: held on the conversation, the follow-up template sent once. */
+  readonly holdRefused: RefusedSendHandler = async (tx, userId, refused, correlationId) => {
+    const conversation = await lockConversation(tx, userId);
+    const result = holdRefused(conversation, refused, this.templates);
+    await saveConversation(tx, result.conversation);
+    await this.deps.events.outbox.addMany(
+      tx,
+      result.replies.map((reply) =>
+        pendingEvent('whatsapp_send_requested', { to: userId, message: reply.message }, { key: userId, correlationId }),
+      ),
+    );
+    if (result.templateSent) this.deps.metrics.templates.inc({ purpose: result.templateSent });
+  };
+
   async apply(
     tx: Executor,
     userId: string,
@@ -134,6 +148,9 @@ export class Turns {
     }
   }
 }
+
+/** Turns.holdRefused: what the sender calls when WhatsApp answers 131047 (window closed) to a free-form send. */
+export type RefusedSendHandler = (tx: Executor, userId: string, refused: Reply, correlationId: string) => Promise<void>;
 
 export interface IngestResult {
   accepted: number;

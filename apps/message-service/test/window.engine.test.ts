@@ -3,6 +3,7 @@ import { type Conversation, type EngineInput, newConversation, type Reply } from
 import {
   applyWindow,
   DEFAULT_TEMPLATES,
+  holdRefused,
   resolveTemplates,
   WINDOW_BUTTON_PAYLOAD,
   WINDOW_MS,
@@ -186,5 +187,26 @@ describe('applyWindow (every input × window state)', () => {
     });
     expect(templates.images_ready.he).toEqual({ name: 'my_ready', language: 'he_IL', parameters: ['x'] });
     expect(templates.images_ready.en).toEqual(DEFAULT_TEMPLATES.images_ready.en);
+  });
+});
+
+describe('holdRefused (a free-form send refused with 131047)', () => {
+  const refused = text('thanks');
+  it('holds it and sends the follow-up template once', () => {
+    const r = holdRefused(conversation(), refused, DEFAULT_TEMPLATES);
+    expect(r.conversation.held).toEqual([refused]);
+    expect(r.conversation.waitingTemplate).toBe(true);
+    expect(r.replies.map((x) => x.message.kind)).toEqual(['template']);
+    expect(r.templateSent).toBe('follow_up');
+  });
+  it('while a template is waiting: held after the others, no second template', () => {
+    const r = holdRefused(conversation({ held: [text('a')], waitingTemplate: true }), refused, DEFAULT_TEMPLATES);
+    expect(r.conversation.held).toEqual([text('a'), refused]);
+    expect(r.replies).toEqual([]);
+  });
+  it('opted out: held, no template', () => {
+    const r = holdRefused(conversation({ optedOut: true }), refused, DEFAULT_TEMPLATES);
+    expect(r.replies).toEqual([]);
+    expect(r.conversation.waitingTemplate).toBe(false);
   });
 });

@@ -205,4 +205,46 @@ describe('the 24-hour window: template, hold, release in order', () => {
     );
     expect(row?.data.optedOut).toBe(false);
   });
+
+  it('a free-form send refused with 131047 is held behind the follow-up template and sent after the tap', async () => {
+    const user = '15550177003';
+    await h.sim.sendText(user, 'hello', { name: 'Lior' });
+    await withIds(user, 'menu:begin');
+    await quiesce();
+    const before = sentTo(user).length;
+    h.sim.failNext(1, { status: 400, code: 131047, message: 'Re-engagement message' });
+    await publish(
+      'payment_received',
+      {
+        provider: 'stripe',
+        paymentId: 'cs_w3',
+        userId: user,
+        tier: 'lite',
+        amount: 49,
+        currency: 'ils',
+        name: 'Lior Ben',
+      },
+      user,
+    );
+    const template = await waitForSent(user, (m) => m.type === 'template', 'the follow-up template');
+    expect(template.payload.template).toMatchObject({ name: 'astria_follow_up' });
+    const [refused] = await queryRows<{ envelope: { data: { message: { kind: string; body?: string } } } }>(
+      h.database.db,
+      sql`select x.envelope from messaging.outbound_messages o join messaging.outbox x on x.event_id = o.event_id
+          where o.recipient = ${user} and o.error_code = 131047`,
+    );
+    expect(refused).toBeDefined();
+    await quiesce();
+    expect(
+      sentTo(user)
+        .slice(before)
+        .map((m) => m.type),
+    ).toEqual(['template']);
+    await h.sim.sendButtonReply(user, WINDOW_BUTTON_PAYLOAD, 'Continue');
+    await waitFor(() => sentTo(user).length > before + 1, { timeoutMs: 10_000, what: 'the held message' });
+    const resent = sentTo(user)[before + 1];
+    const body = refused?.envelope.data.message.body;
+    if (body) expect(JSON.stringify(resent?.payload)).toContain(JSON.stringify(body).slice(1, 30));
+    expect(resent?.type).not.toBe('template');
+  });
 });

@@ -108,3 +108,28 @@ export function applyWindow(
   };
   return { conversation: { ...next, waitingTemplate: true }, replies: [{ message: template }], templateSent: purpose };
 }
+
+/**
+ * A free-form send WhatsApp refused with 131047 (the window closed before it went out): the message
+ * is held (after any already held) and, unless one is already waiting or the user opted out, the
+ * follow-up template is sent. Pure.
+ */
+export function holdRefused(conversation: Conversation, refused: Reply, templates: TemplateConfig): WindowResult {
+  const next: Conversation = { ...conversation, held: [...(conversation.held ?? []), refused] };
+  if (conversation.waitingTemplate || conversation.optedOut)
+    return { conversation: next, replies: [], templateSent: null };
+  const ref = templates.follow_up[conversation.language];
+  const template: OutboundMessage = {
+    kind: 'template',
+    name: ref.name,
+    language: ref.language,
+    purpose: 'follow_up',
+    ...(ref.parameters?.length ? { parameters: ref.parameters } : {}),
+    buttonPayload: WINDOW_BUTTON_PAYLOAD,
+  };
+  return {
+    conversation: { ...next, waitingTemplate: true },
+    replies: [{ message: template }],
+    templateSent: 'follow_up',
+  };
+}

@@ -12,6 +12,7 @@ export const eventConsumersPlugin = fp(
         throttle: app.sendThrottle,
         metrics: app.messageMetrics,
         logger: app.log,
+        onWindowClosed: app.turns.holdRefused,
       }),
     });
   },
