@@ -8,6 +8,7 @@ import {
   WINDOW_BUTTON_PAYLOAD,
   WINDOW_MS,
 } from '../src/conversation/window.js';
+import { testConfig } from './harness.js';
 
 const now = new Date('2026-11-24T10:00:00Z');
 const text = (body: string): Reply => ({ message: { kind: 'text', body } });
@@ -209,4 +210,23 @@ describe('holdRefused (a free-form send refused with 131047)', () => {
     expect(r.replies).toEqual([]);
     expect(r.conversation.waitingTemplate).toBe(false);
   });
+});
+
+describe('WHATSAPP_TEMPLATES is validated at start', () => {
+  const base = testConfig();
+  it('defaults to no overrides and accepts a valid one', async () => {
+    expect(base.WHATSAPP_TEMPLATES).toEqual({});
+    const config = testConfig({ WHATSAPP_TEMPLATES: '{"images_ready":{"he":{"name":"my_ready","language":"he"}}}' });
+    expect(resolveTemplates(config.WHATSAPP_TEMPLATES).images_ready.he.name).toBe('my_ready');
+  });
+  for (const bad of [
+    'not json',
+    '{"unknown_purpose":{}}',
+    '{"images_ready":{"fr":{}}}',
+    '{"images_ready":{"en":{"name":"Bad Name"}}}',
+  ]) {
+    it(`rejects ${bad}`, () => {
+      expect(() => testConfig({ WHATSAPP_TEMPLATES: bad })).toThrow(/WHATSAPP_TEMPLATES/);
+    });
+  }
 });
