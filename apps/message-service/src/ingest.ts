@@ -3,8 +3,10 @@ import type { Database, Executor } from '@astria/db';
 import { type EventRuntime, pendingEvent } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
+import { applyConsent } from './conversation/consent.js';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
-import type { EngineConfig, EngineContext, EngineInput, Pack } from './conversation/types.js';
+import type { EngineConfig, EngineContext, EngineInput, Pack, Reply } from './conversation/types.js';
+import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import {
@@ -50,9 +52,11 @@ export interface TurnDeps {
 export class Turns {
   private readonly engineConfig: EngineConfig;
   private readonly now: () => Date;
+  private readonly templates: TemplateConfig;
 
   constructor(private readonly deps: TurnDeps) {
     this.engineConfig = engineConfigFrom(deps.config);
+    this.templates = resolveTemplates(deps.config.WHATSAPP_TEMPLATES);
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -66,6 +70,20 @@ export class Turns {
       return [];
     }
   }
+
+  /** A free-form send refused with 131047: held on the conversation, the follow-up template sent once. */
+  readonly holdRefused: RefusedSendHandler = async (tx, userId, refused, correlationId) => {
+    const conversation = await lockConversation(tx, userId);
+    const result = holdRefused(conversation, refused, this.templates);
+    await saveConversation(tx, result.conversation);
+    await this.deps.events.outbox.addMany(
+      tx,
+      result.replies.map((reply) =>
+        pendingEvent('whatsapp_send_requested', { to: userId, message: reply.message }, { key: userId, correlationId }),
+      ),
+    );
+    if (result.templateSent) this.deps.metrics.templates.inc({ purpose: result.templateSent });
+  };
 
   async apply(
     tx: Executor,
@@ -82,7 +100,30 @@ export class Turns {
       packVideos: previewId !== null ? await packVideosOf(tx, previewId) : {},
       now: this.now(),
     };
-    const result = runConversation(conversation, input, context);
+    const engine = runConversation(conversation, input, context);
+    // Opt-out (STOP/START), then the 24-hour window: business-initiated replies wait behind a template while it is closed.
+    const consent = applyConsent(
+      conversation,
+      engine.conversation,
+      input,
+      engine.replies,
+      this.deps.config.OPT_OUT_KEYWORDS,
+    );
+    if (consent.dropped > 0) {
+      this.deps.metrics.optedOutDropped.inc({ input: input.kind }, consent.dropped);
+      this.deps.logger.info(
+        { user: maskPhone(userId), input: input.kind, dropped: consent.dropped },
+        'user opted out; not sent',
+      );
+    }
+    const window = applyWindow(consent.conversation, input, consent.replies, context.now, this.templates);
+    const result = {
+      ...engine,
+      conversation: window.conversation,
+      replies: window.replies,
+      feedback: consent.command !== null ? [] : engine.feedback,
+    };
+    if (window.templateSent) this.deps.metrics.templates.inc({ purpose: window.templateSent });
     await saveConversation(tx, result.conversation);
     await storeFeedback(tx, userId, result.feedback);
     // Every event and reply of this turn in one statement (one round trip), in order.
@@ -107,6 +148,9 @@ export class Turns {
     }
   }
 }
+
+/** Turns.holdRefused: what the sender calls when WhatsApp answers 131047 (window closed) to a free-form send. */
+export type RefusedSendHandler = (tx: Executor, userId: string, refused: Reply, correlationId: string) => Promise<void>;
 
 export interface IngestResult {
   accepted: number;

@@ -11,6 +11,8 @@ export interface MessageMetrics {
   sendDuration: Histogram<'outcome'>;
   sendRetries: Counter<'code'>;
   alerts: Counter<'kind'>;
+  templates: Counter<'purpose'>;
+  optedOutDropped: Counter<'input'>;
 }
 
 /** The message service's metrics, on the service's own registry (outbox pending comes from @astria/events). */
@@ -78,6 +80,18 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'message_service_alerts_total',
       help: 'Alert-worthy events (training failed, bad token, undeliverable)',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    templates: new Counter({
+      name: 'whatsapp_window_templates_total',
+      help: 'Templates sent because the 24-hour window was closed, by purpose',
+      labelNames: ['purpose'],
+      registers: [registry],
+    }),
+    optedOutDropped: new Counter({
+      name: 'whatsapp_opted_out_dropped_total',
+      help: 'Business-initiated messages not sent because the user opted out, by the input that produced them',
+      labelNames: ['input'],
       registers: [registry],
     }),
   };

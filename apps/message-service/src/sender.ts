@@ -1,9 +1,12 @@
 import { type EventHandlers, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
-import type { Logger } from './ingest.js';
+import type { Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
 import { recordSend } from './store.js';
+
+/** Graph's "re-engagement message": free-form send outside the 24-hour window. */
+const WINDOW_CLOSED = 131047;
 
 /** What a Graph send came to, recorded with the inbox row. */
 type SendOutcome =
@@ -17,6 +20,8 @@ export interface SenderDeps {
   limiter: { acquire(): Promise<void> };
   metrics: MessageMetrics;
   logger: Logger;
+  /** A free-form send refused with 131047 (24-hour window closed): held, and a template sent instead. */
+  onWindowClosed?: RefusedSendHandler;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface SenderDeps {
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, limiter, metrics, logger } = deps;
+  const { graph, limiter, metrics, logger, onWindowClosed } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
@@ -64,6 +69,16 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
         }
       },
       async (event, tx, outcome) => {
+        const { to, message, replyTo } = event.data;
+        if (
+          !outcome.ok &&
+          outcome.errorCode === WINDOW_CLOSED &&
+          message.kind !== 'template' &&
+          message.kind !== 'mark_read' &&
+          onWindowClosed
+        ) {
+          await onWindowClosed(tx, to, { message, ...(replyTo ? { replyTo } : {}) }, event.correlationId ?? event.id);
+        }
         const base = { eventId: event.id, recipient: event.data.to, kind: event.data.message.kind };
         await recordSend(
           tx,

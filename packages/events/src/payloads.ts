@@ -181,6 +181,18 @@ export const outboundMessage = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('image'), link: z.url(), caption: z.string().max(1024).optional() }),
   z.object({ kind: z.literal('video'), link: z.url(), caption: z.string().max(1024).optional() }),
+  /** An approved message template (the only kind WhatsApp delivers outside the 24-hour customer-service window). */
+  z.object({
+    kind: z.literal('template'),
+    name: z.string().min(1).max(512),
+    language: z.string().min(2).max(15),
+    /** What it is for (metrics): e.g. payment_received, images_ready, follow_up. */
+    purpose: z.string().min(1).max(64),
+    /** Body parameters {{1}}, {{2}}… in order. */
+    parameters: z.array(z.string().min(1).max(1024)).max(10).optional(),
+    /** The payload of the template's quick-reply button (echoed back when the user taps it). */
+    buttonPayload: z.string().min(1).max(256).optional(),
+  }),
   z.object({ kind: z.literal('reaction'), messageId: z.string().min(1), emoji: z.string() }),
   z.object({ kind: z.literal('mark_read'), messageId: z.string().min(1), typing: z.boolean().default(true) }),
 ]);

@@ -87,6 +87,19 @@ describe('WhatsApp simulator', () => {
     expect((await send(message)).status).toBe(200);
   });
 
+  it('accepts template sends only for templates it knows (132001 otherwise)', async () => {
+    const template = (name: string) => ({
+      messaging_product: 'whatsapp',
+      to: '15550002222',
+      type: 'template',
+      template: { name, language: { code: 'en' } },
+    });
+    expect((await send(template('astria_portraits_ready'))).status).toBe(200);
+    const unknown = await send(template('not_approved'));
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(132001);
+  });
+
   it('serves media metadata and bytes with the Bearer token, and 404 once expired', async () => {
     const { mediaId } = sim.addMedia(Buffer.from('jpeg-bytes'), 'image/jpeg');
     const auth = { authorization: `Bearer ${options.accessToken}` };

@@ -63,6 +63,12 @@ export interface Conversation {
   unsupportedNotified: boolean;
   /** Time of the newest inbound message applied (ms). */
   lastMessageAt: number;
+  /** Replies held while the 24-hour window is closed, delivered in order when the user answers. */
+  held: Reply[];
+  /** A window template was sent and the user has not answered yet. */
+  waitingTemplate: boolean;
+  /** The user sent STOP (or a configured opt-out word): nothing business-initiated until START. */
+  optedOut: boolean;
 }
 
 export interface Pack {
@@ -140,5 +146,8 @@ export function newConversation(userId: string): Conversation {
     delivered: [],
     unsupportedNotified: false,
     lastMessageAt: 0,
+    held: [],
+    waitingTemplate: false,
+    optedOut: false,
   };
 }

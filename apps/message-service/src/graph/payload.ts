@@ -60,6 +60,30 @@ export function toGraphPayload(to: string, message: OutboundMessage, replyTo?: s
         type: 'video',
         video: { link: message.link, ...(message.caption ? { caption: message.caption } : {}) },
       };
+    case 'template':
+      return {
+        ...base,
+        type: 'template',
+        template: {
+          name: message.name,
+          language: { code: message.language },
+          components: [
+            ...(message.parameters?.length
+              ? [{ type: 'body', parameters: message.parameters.map((text) => ({ type: 'text', text })) }]
+              : []),
+            ...(message.buttonPayload
+              ? [
+                  {
+                    type: 'button',
+                    sub_type: 'quick_reply',
+                    index: '0',
+                    parameters: [{ type: 'payload', payload: message.buttonPayload }],
+                  },
+                ]
+              : []),
+          ],
+        },
+      };
     case 'reaction':
       return { ...base, type: 'reaction', reaction: { message_id: message.messageId, emoji: message.emoji } };
     case 'mark_read':

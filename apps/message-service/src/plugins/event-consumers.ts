@@ -12,6 +12,7 @@ export const eventConsumersPlugin = fp(
         limiter: app.sendLimiter,
         metrics: app.messageMetrics,
         logger: app.log,
+        onWindowClosed: app.turns.holdRefused,
       }),
     });
   },

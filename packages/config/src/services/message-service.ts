@@ -17,6 +17,25 @@ export const tierPricingShape = {
   PREMIUM_TIER_PAYMENT_LINK: httpUrl(),
 };
 
+const templateRef = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9_]{1,512}$/, 'a template name: lowercase letters, digits and _')
+    .optional(),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'a language code, e.g. en, he, en_US')
+    .optional(),
+  parameters: z.array(z.string().min(1).max(1024)).max(10).optional(),
+});
+const templatesByLanguage = z.strictObject({ en: templateRef.optional(), he: templateRef.optional() });
+/** Overrides of the window templates' documented defaults, per purpose and language (JSON). */
+export const whatsappTemplatesOverride = z.strictObject({
+  payment_received: templatesByLanguage.optional(),
+  images_ready: templatesByLanguage.optional(),
+  follow_up: templatesByLanguage.optional(),
+});
+
 export const messageServiceConfigSchema = z
   .object({
     ...sharedConfigShape,
@@ -31,6 +50,19 @@ export const messageServiceConfigSchema = z
     WHATSAPP_SEND_ATTEMPTS: positiveInt(4).describe(
       'attempts of one send on 429/5xx/network/130429/131056 before handing it back to the event retry',
     ),
+    WHATSAPP_TEMPLATES: z
+      .string()
+      .default('{}')
+      .transform((v, ctx) => {
+        try {
+          return JSON.parse(v || '{}') as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'JSON, e.g. {"images_ready":{"he":{"name":"my_template"}}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(whatsappTemplatesOverride)
+      .describe('overrides of the 24-hour-window templates (name, language, parameters) per purpose and language'),
     ASTRIA_API_URL: httpUrl().default('https://api.astria.ai'),
     ASTRIA_API_KEY: secret('the Astria API key'),
     INGEST_MAX_CONCURRENT_TX: positiveInt(4).describe(
@@ -42,6 +74,16 @@ export const messageServiceConfigSchema = z
     ...tierPricingShape,
     MIN_TRAINING_PHOTOS: positiveInt(4).describe('accepted photos needed before choosing a pack'),
     SUPPORT_CONTACT: z.string({ error: 'required: where users reach support (email or phone)' }).min(1),
+    OPT_OUT_KEYWORDS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .describe('extra opt-out words besides STOP, UNSUBSCRIBE and the Hebrew ones (comma-separated)'),
     EXAMPLE_IMAGE_URLS: z
       .string()
       .default('')

@@ -26,7 +26,16 @@ export interface WhatsAppSimulatorOptions {
   displayPhoneNumber?: string;
   /** Mirror every accepted outbound message as sent → delivered → read status callbacks. */
   autoStatuses?: boolean;
+  /** Approved template names; a template send with another name gets 132001 (default: the bot's documented defaults). */
+  templates?: readonly string[];
 }
+
+/** The message service's documented default template names (docs/operations/whatsapp-templates.md). */
+export const DEFAULT_APPROVED_TEMPLATES: readonly string[] = [
+  'astria_payment_received',
+  'astria_portraits_ready',
+  'astria_follow_up',
+];
 
 export interface SentMessage {
   wamid: string;
@@ -186,6 +195,16 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
       const type = typeof body.type === 'string' ? body.type : '';
       if (!to || !type || !(type in body)) {
         return graphError(reply, { status: 400, code: 100, message: 'to, type and the typed object are required' });
+      }
+      if (type === 'template') {
+        const name = (body.template as { name?: unknown } | undefined)?.name;
+        if (typeof name !== 'string' || !(options.templates ?? DEFAULT_APPROVED_TEMPLATES).includes(name)) {
+          return graphError(reply, {
+            status: 404,
+            code: 132001,
+            message: '(#132001) Template name does not exist in the translation',
+          });
+        }
       }
       const forRecipient = failuresFor.get(to);
       if (forRecipient) return graphError(reply, forRecipient);
