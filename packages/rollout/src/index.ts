@@ -1,3 +1,4 @@
+export { createOldAppTables, OLD_APP_DDL, OLD_STATE } from './old-app-tables.js';
 export {
   decideOwner,
   type Owner,
@@ -11,6 +12,15 @@ export {
 } from './owner.js';
 export { type ResolveOwnerOptions, resolveOwner } from './owners.js';
 export { runRollout } from './rollout-command.js';
+export {
+  ForwardFailed,
+  type ForwardOptions,
+  forwardToOldApp,
+  type MetaNotification,
+  metaSignature,
+  type SplitNotification,
+  splitNotification,
+} from './split-notification.js';
 export {
   applyChange,
   createStageReader,
