@@ -1,4 +1,4 @@
-export { createOldAppTables, OLD_APP_DDL, OLD_STATE } from './old-app-tables.js';
+export { createOldAppTables, OLD_APP_DDL, OLD_STATE, oldAppMidTraining } from './old-app-tables.js';
 export {
   decideOwner,
   type Owner,

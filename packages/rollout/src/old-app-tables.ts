@@ -1,4 +1,4 @@
-import type { Executor } from '@astria/db';
+import { type Executor, queryRows } from '@astria/db';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -19,4 +19,19 @@ export const OLD_STATE = { new: 0, picturesLoaded: 1, tuneReady: 2, writingFeedb
 /** Creates the old app's tables (for the fake old app and tests; the real ones already exist). */
 export async function createOldAppTables(db: Executor): Promise<void> {
   for (const statement of OLD_APP_DDL) await db.execute(statement);
+}
+
+/**
+ * "Paid, tune not delivered" in the old app's terms: a tune id recorded while the user is not yet at
+ * tune ready (state 0 or 1). Such a user stays with the old app until Astria calls it back. Read-only.
+ */
+export function oldAppMidTraining(oldDb: Executor): (userId: string) => Promise<boolean> {
+  return async (userId) => {
+    const rows = await queryRows(
+      oldDb,
+      sql`select 1 as mid from users where phone = ${userId} and coalesce(tuneid, '') <> ''
+          and state in (${OLD_STATE.new}, ${OLD_STATE.picturesLoaded}) limit 1`,
+    );
+    return rows.length > 0;
+  };
 }

@@ -8,6 +8,7 @@ import {
   forwardToOldApp,
   type MetaNotification,
   metaSignature,
+  oldAppMidTraining,
   splitNotification,
 } from '../src/index.js';
 import { type FakeOldApp, startFakeOldApp } from '../src/testing/index.js';
@@ -120,5 +121,15 @@ describe(`forwarding to the old app (${process.env.DATABASE_URL ? 'PostgreSQL' :
     await forwardToOldApp(body, { url: `${oldApp.url}/payment-received` });
     const [user] = await queryRows<{ credits: string }>(oldDb.db, sql`select credits from users where phone = ${OLD}`);
     expect(user?.credits).toBe('1');
+  });
+
+  it('tells a user mid-training in the old app (tune id, not yet tune ready) from the others', async () => {
+    await oldDb.db.execute(sql`insert into users (phone, state, credits, tuneid, language) values
+      ('972500000010', 1, '1', 'tune-1', 0), ('972500000011', 2, '0', 'tune-2', 1), ('972500000012', 1, '0', null, 0)`);
+    const mid = oldAppMidTraining(oldDb.db);
+    expect(await mid('972500000010')).toBe(true);
+    expect(await mid('972500000011')).toBe(false);
+    expect(await mid('972500000012')).toBe(false);
+    expect(await mid('972500000099')).toBe(false);
   });
 });
