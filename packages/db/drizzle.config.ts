@@ -1,9 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
 
 // One migration folder per service schema, so each service's migrations evolve on their own.
-// Generate with: pnpm --filter @astria/db db:generate <messaging|imaging|payments|maintenance>
+// Generate with: pnpm --filter @astria/db db:generate <messaging|imaging|payments|maintenance|rollout>
 const schemaName = process.env.DRIZZLE_SCHEMA;
-if (!schemaName) throw new Error('DRIZZLE_SCHEMA is required (messaging, imaging, payments or maintenance)');
+if (!schemaName) throw new Error('DRIZZLE_SCHEMA is required (messaging, imaging, payments, maintenance or rollout)');
 
 export default defineConfig({
   dialect: 'postgresql',

@@ -6,6 +6,7 @@ import { eventConsumersPlugin } from './plugins/event-consumers.js';
 import { ingestPlugin } from './plugins/ingest.js';
 import { messageMetricsPlugin } from './plugins/message-metrics.js';
 import { whatsappGraphPlugin } from './plugins/whatsapp-graph.js';
+import { rolloutStagePlugin } from './rollout/stage-plugin.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.js';
 
 export { WEBHOOK_BODY_LIMIT } from './routes/whatsapp-webhook.js';
@@ -27,6 +28,7 @@ const plugin: FastifyPluginAsync<MessageServiceAppOptions> = async (app, { confi
   await app.register(astriaPacksPlugin, { config });
   await app.register(ingestPlugin, { config, ...(now ? { now } : {}) });
   await app.register(eventConsumersPlugin);
+  await app.register(rolloutStagePlugin, { config });
 
   await app.register(whatsappWebhookRoutes, { config });
 };

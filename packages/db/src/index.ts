@@ -19,4 +19,13 @@ export {
 export { createEventTables, type EventTables } from './event-tables.js';
 export { MIGRATION_LOCK_ID, MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.js';
 export * from './schema/index.js';
-export { EVENT_TABLES, SCHEMA_NAMES, type SchemaName, SERVICE_SCHEMAS, type ServiceName } from './service-schemas.js';
+export {
+  EVENT_TABLES,
+  MIGRATED_SCHEMA_NAMES,
+  SCHEMA_NAMES,
+  type SchemaName,
+  SERVICE_SCHEMAS,
+  type ServiceName,
+  SHARED_SCHEMA_NAMES,
+  type SharedSchemaName,
+} from './service-schemas.js';

@@ -6,14 +6,16 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Database } from './client.js';
-import { SCHEMA_NAMES, type SchemaName } from './service-schemas.js';
+import { MIGRATED_SCHEMA_NAMES, type SchemaName, type SharedSchemaName } from './service-schemas.js';
+
+type MigratedSchema = SchemaName | SharedSchemaName;
 
 /** Arbitrary but fixed: every migrating process of this project contends for the same lock. */
 export const MIGRATION_LOCK_ID = 7_071_707_270;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
-function migrationConfig(schema: SchemaName) {
+function migrationConfig(schema: MigratedSchema) {
   return {
     migrationsFolder: `${MIGRATIONS_DIR}/${schema}`,
     migrationsSchema: 'drizzle',
@@ -22,8 +24,8 @@ function migrationConfig(schema: SchemaName) {
 }
 
 export interface MigrateOptions {
-  /** Only these schemas (default: every service's). */
-  schemas?: readonly SchemaName[];
+  /** Only these schemas (default: every service's, then the shared `rollout`). */
+  schemas?: readonly MigratedSchema[];
   /** For PostgreSQL: the URL to open one dedicated connection on (holds the advisory lock). */
   url?: string | undefined;
 }
@@ -33,8 +35,8 @@ export interface MigrateOptions {
  * on a dedicated connection, so pods starting together migrate one at a time and the later ones
  * find nothing left to do.
  */
-export async function migrate(database: Database, options: MigrateOptions = {}): Promise<SchemaName[]> {
-  const schemas = (options.schemas ?? SCHEMA_NAMES).filter((s) => existsSync(`${MIGRATIONS_DIR}/${s}`));
+export async function migrate(database: Database, options: MigrateOptions = {}): Promise<MigratedSchema[]> {
+  const schemas = (options.schemas ?? MIGRATED_SCHEMA_NAMES).filter((s) => existsSync(`${MIGRATIONS_DIR}/${s}`));
   if (database.driver === 'pglite') {
     const pglite = database.pglite;
     if (!pglite) throw new Error('PGlite database without its instance');

@@ -16,6 +16,15 @@ export type ServiceName = keyof typeof SERVICE_SCHEMAS;
 export type SchemaName = (typeof SERVICE_SCHEMAS)[ServiceName];
 export const SCHEMA_NAMES = Object.values(SERVICE_SCHEMAS) as SchemaName[];
 
+/** Schemas that belong to no single service (no event tables): the move-over's `rollout`. */
+export const SHARED_SCHEMA_NAMES = ['rollout'] as const;
+export type SharedSchemaName = (typeof SHARED_SCHEMA_NAMES)[number];
+/** Every schema `migrate()` applies, in order. */
+export const MIGRATED_SCHEMA_NAMES: readonly (SchemaName | SharedSchemaName)[] = [
+  ...SCHEMA_NAMES,
+  ...SHARED_SCHEMA_NAMES,
+];
+
 /** The outbox, inbox and dead-letter tables of each service. */
 export const EVENT_TABLES: Record<ServiceName, EventTables> = {
   'message-service': {

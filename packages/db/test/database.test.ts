@@ -23,6 +23,14 @@ describe(`database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () 
     expect(rows).toHaveLength(12);
   });
 
+  it('applies the shared rollout schema with its one stage row, starting in shadow', async () => {
+    const rows = await queryRows<{ stage: string; percent: number; version: number }>(
+      database.db,
+      sql`select stage, percent, version from rollout.stage`,
+    );
+    expect(rows).toEqual([{ stage: 'shadow', percent: 0, version: 0 }]);
+  });
+
   it('is idempotent: migrating again changes nothing', async () => {
     await migrate(database, { url: database.url });
     const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from messaging.outbox`);

@@ -69,6 +69,9 @@ export const messageServiceConfigSchema = z
       'webhook transactions running at once; webhooks arriving meanwhile share the next one (group commit)',
     ),
     INGEST_MAX_BATCH: positiveInt(64).describe('most webhooks committed together in one transaction'),
+    ROLLOUT_STAGE_TTL_MS: positiveInt(2000).describe(
+      'how long a pod reuses the move-over stage it read (rollout.stage) before reading it again',
+    ),
     PACKS_CACHE_TTL_SECONDS: positiveInt(300).describe('how long the Astria GET /packs answer is reused'),
     TRAINING_ETA_MINUTES: positiveInt(25).describe('the ETA promised to the user once training is requested'),
     ...tierPricingShape,

@@ -1,0 +1,1 @@
+export { type FakeOldApp, type FakeOldAppReply, startFakeOldApp } from './fake-old-app.js';

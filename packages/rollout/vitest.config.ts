@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+import pkg from './package.json' with { type: 'json' };
+
+export default defineProject({
+  test: {
+    name: pkg.name,
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
