@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, type Database, migrate } from '@astria/db';
+import type { Database } from '@astria/db';
+import { createDatabaseOn } from '@astria/db/testing';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
-import postgres from 'postgres';
 
 export const NUMBER_ID = '106540352242922';
 export const APP_SECRET = 'chaos-app-secret';
@@ -28,31 +27,12 @@ export async function freePort(): Promise<number> {
 export async function freshDatabase(
   baseUrl: string,
 ): Promise<{ url: string; database: Database; drop(): Promise<void> }> {
-  const name = `astria_chaos_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  const parsed = new URL(baseUrl);
-  parsed.pathname = `/${name}`;
-  const url = parsed.toString();
-  const database = await createDatabase({ url, poolMax: 2, applicationName: 'chaos-observer' });
-  await migrate(database, { url });
-  return {
-    url,
-    database,
-    async drop() {
-      await database.close();
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end({ timeout: 5 });
-      }
-    },
-  };
+  const database = await createDatabaseOn(baseUrl, {
+    prefix: 'astria_chaos',
+    poolMax: 2,
+    applicationName: 'chaos-observer',
+  });
+  return { url: database.url, database, drop: () => database.destroy() };
 }
 
 /** One service as a real process: `node apps/<service>/dist/main.js` with its environment. */

@@ -27,7 +27,18 @@ export async function createTestDatabase(options: { migrate?: boolean; poolMax?:
     if (options.migrate !== false) await migrate(database);
     return { ...database, destroy: () => database.close() };
   }
-  const name = `astria_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  return createDatabaseOn(baseUrl, { prefix: 'astria_test', ...options });
+}
+
+/**
+ * A fresh, migrated PostgreSQL database beside the one `baseUrl` names (its server must let the user
+ * CREATE DATABASE); `destroy()` drops it. For tests, benchmarks and the fault suite.
+ */
+export async function createDatabaseOn(
+  baseUrl: string,
+  options: { prefix: string; migrate?: boolean; poolMax?: number; applicationName?: string },
+): Promise<TestDatabase & { url: string }> {
+  const name = `${options.prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database "${name}"`);
@@ -35,7 +46,11 @@ export async function createTestDatabase(options: { migrate?: boolean; poolMax?:
     await admin.end({ timeout: 5 });
   }
   const url = withDatabaseName(baseUrl, name);
-  const database = await createDatabase({ url, poolMax: options.poolMax ?? 10 });
+  const database = await createDatabase({
+    url,
+    poolMax: options.poolMax ?? 10,
+    ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+  });
   if (options.migrate !== false) await migrate(database, { url });
   return {
     ...database,
