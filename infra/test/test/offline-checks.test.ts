@@ -49,6 +49,7 @@ describe('compose files validate against the Compose Specification schema', () =
   });
 });
 
+const DOLLAR = '$';
 const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 /** The repository's shell scripts: `.ci/run` and every `*.sh`. */
 const SCRIPTS = ['.ci/run', 'infra/docker/verify-without-docker.sh'];
@@ -105,7 +106,7 @@ describe('shell scripts', () => {
       // A step that breaks (an unquoted expansion) is caught, ${{ }} and all.
       const broken = read('.github/actions/deploy-overlay/action.yml').replace(
         'kubectl logs job/astria-migrate -n "$NAMESPACE" --tail=20',
-        'kubectl logs job/astria-migrate -n $NAMESPACE --tail=20 ${{ inputs.sha }}',
+        `kubectl logs job/astria-migrate -n $NAMESPACE --tail=20 ${DOLLAR}{{ inputs.sha }}`,
       );
       expect(broken).not.toBe(read('.github/actions/deploy-overlay/action.yml'));
       const doc = parseYaml(broken) as { runs: { steps: Array<{ run?: string }> } };
