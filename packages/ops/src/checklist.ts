@@ -32,7 +32,13 @@ export interface CheckResult {
 }
 
 /** The metrics the operators' dashboard and alerts read on every service (alerts.md). */
-export const COMMON_METRICS = ['http_requests_total', 'outbox_pending_events', 'event_deliveries_total'];
+export const COMMON_METRICS = [
+  'http_requests_total',
+  'outbox_pending_events',
+  'outbox_relay_lag_seconds',
+  'event_deliveries_total',
+  'astria_event_broker_latency_seconds',
+];
 /** The metrics each service adds of its own. */
 export const SERVICE_METRICS: Partial<Record<ServiceKey, string[]>> = {
   message: ['whatsapp_'],
