@@ -119,6 +119,26 @@ describe('pnpm validate against the sandbox', () => {
       'whatsapp handshake with the verify token',
     ]);
   });
+
+  // Last: it breaks the sandbox.
+  it('detects a sandbox whose message-service went down', async () => {
+    const message = sandbox.services.find((s) => s.service === 'message-service');
+    await message?.app.close();
+    const results = await runChecklist(targetOf(urls(), SANDBOX_SECRETS.whatsappVerifyToken));
+    const failed = results.filter((r) => r.result === 'fail').map((r) => r.check);
+    expect(failed.sort()).toEqual(
+      [
+        'message: live',
+        'message: ready',
+        'message: metrics',
+        'whatsapp handshake with the verify token',
+        'whatsapp unsigned POST refused',
+        'broker round trip (ops_ping)',
+        'no dead letters growing',
+      ].sort(),
+    );
+    expect(results.find((r) => r.check === 'payment: ready')?.result).toBe('pass');
+  });
 });
 
 /**
