@@ -38,14 +38,15 @@ step "pnpm deploy --prod --legacy"
 OUT="$WORK/out"
 test -f "$OUT/dist/main.js" || { echo "missing dist/main.js" >&2; exit 1; }
 test -f "$OUT/node_modules/@astria/db/dist/cli.js" || { echo "missing @astria/db/dist/cli.js" >&2; exit 1; }
-ls "$OUT/node_modules/@astria/db/migrations" | grep -q . || { echo "missing @astria/db/migrations" >&2; exit 1; }
+MIGRATIONS="$OUT/node_modules/@astria/db/migrations"
+[ -n "$(find "$MIGRATIONS" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ] || { echo "missing @astria/db/migrations" >&2; exit 1; }
 leaked="$(find "$OUT/node_modules/.pnpm" -maxdepth 1 \( -name 'vitest@*' -o -name 'vite@*' -o -name 'typescript@*' \) -printf '%f ' 2>/dev/null || true)"
 [ -z "$leaked" ] || echo "WARNING: build/test tools in the production folder (via a dependency's peer): $leaked"
 if [ "$SERVICE" = maintenance-service ]; then
   # The CronJobs run `node dist/cli.js cleanup|reconcile` in this image.
   (cd "$OUT" && node dist/cli.js --help | head -1)
 fi
-echo "deployed folder: $(du -sh "$OUT" | cut -f1), migrations: $(ls "$OUT/node_modules/@astria/db/migrations" | tr '\n' ' ')"
+echo "deployed folder: $(du -sh "$OUT" | cut -f1), migrations: $(find "$MIGRATIONS" -mindepth 1 -maxdepth 1 -printf '%f ')"
 
 step "node dist/main.js with an empty environment must fail fast on configuration (exit 78)"
 set +e

@@ -205,6 +205,28 @@ resource "azurerm_servicebus_subscription" "whatsapp_send_requested__message_ser
   batched_operations_enabled           = true
 }
 
+# ops_ping: an operator's broker round trip (POST /ops/ping, pnpm validate): recorded in the consumer's inbox, no other effect
+resource "azurerm_servicebus_topic" "ops_ping" {
+  name                                    = "events-ops_ping"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = false
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "ops_ping__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.ops_ping.id
+  requires_session                     = false
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
 output "topics" {
   description = "Topic name → resource ID"
   value = {
@@ -217,6 +239,7 @@ output "topics" {
     "events-training_failed"         = azurerm_servicebus_topic.training_failed.id
     "events-pack_images_updated"     = azurerm_servicebus_topic.pack_images_updated.id
     "events-whatsapp_send_requested" = azurerm_servicebus_topic.whatsapp_send_requested.id
+    "events-ops_ping"                = azurerm_servicebus_topic.ops_ping.id
   }
 }
 
@@ -232,5 +255,6 @@ output "subscriptions" {
     "events-training_failed/message-service"         = azurerm_servicebus_subscription.training_failed__message_service.id
     "events-pack_images_updated/message-service"     = azurerm_servicebus_subscription.pack_images_updated__message_service.id
     "events-whatsapp_send_requested/message-service" = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
+    "events-ops_ping/message-service"                = azurerm_servicebus_subscription.ops_ping__message_service.id
   }
 }

@@ -204,6 +204,26 @@ describe('GitHub workflows', () => {
     expect(actionScript).toContain('kustomize edit set image');
     expect(actionScript).toContain('*@sha256:*');
   });
+
+  it('validates after the rollout (a failure rolls back) with the verify token secret and the Kubernetes API', () => {
+    const index = (text: string) => actionSteps.findIndex((s) => s.run?.includes(text));
+    const apply = index('--applyset=astria-bot --prune');
+    const validate = index('pnpm validate');
+    const record = index('kubectl create configmap astria-deploy-state');
+    expect(validate).toBeGreaterThan(apply);
+    expect(record).toBeGreaterThan(validate);
+    const step = actionSteps[validate] as Step & { env?: Record<string, string> };
+    expect(step.if).toBeUndefined();
+    expect(step.run).toContain('set -euo pipefail');
+    expect(step.run).toMatch(/--kube-api http:\/\/127\.0\.0\.1:18090 --namespace "\$NAMESPACE"/);
+    expect(step.run).toContain('kubectl proxy --port=18090');
+    expect(step.run).toContain('--services "$services"');
+    expect(step.env?.WHATSAPP_VERIFY_TOKEN).toBe(`${DOLLAR}{{ inputs.verify-token }}`);
+    for (const name of ['staging', 'production']) {
+      const deployStep = (deploy.jobs[name].steps as Step[]).find((s) => s.uses === './.github/actions/deploy-overlay');
+      expect(deployStep?.with?.['verify-token'], name).toBe(`${DOLLAR}{{ secrets.WHATSAPP_VERIFY_TOKEN }}`);
+    }
+  });
 });
 
 describe('workflow and action files validate against the GitHub schemas (action-validator, offline)', () => {

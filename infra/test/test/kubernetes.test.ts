@@ -313,6 +313,17 @@ describe('ingress', () => {
     for (const service of Object.values(routes)) get('Service', service);
     expect(ingress.spec.tls[0].hosts).toEqual([ingress.spec.rules[0].host]);
   });
+
+  it('reaches none of the internal endpoints (operator /ops/*, /metrics, /runs, /health)', () => {
+    const ingress = get('Ingress', 'astria-webhooks');
+    const paths = ingress.spec.rules[0].http.paths as Array<{ path: string; pathType: string }>;
+    const routed = (url: string) =>
+      paths.some((p) => p.path === url || (p.pathType === 'Prefix' && url.startsWith(`${p.path.replace(/\/$/, '')}/`)));
+    for (const url of ['/ops/ping', '/ops/ping/x', '/ops/dead-letters', '/metrics', '/runs', '/health/ready']) {
+      expect(routed(url), url).toBe(false);
+    }
+    expect(routed('/media/x')).toBe(true);
+  });
 });
 
 describe.each(['staging', 'production'])('overlay %s', (overlay) => {

@@ -49,22 +49,77 @@ describe('compose files validate against the Compose Specification schema', () =
   });
 });
 
+const DOLLAR = '$';
 const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+/** The repository's shell scripts: `.ci/run` and every `*.sh`. */
+const SCRIPTS = ['.ci/run', 'infra/docker/verify-without-docker.sh'];
+/** The `run:` steps of the workflows and the deploy action (bash on GitHub's runners). */
+const WORKFLOW_FILES = [
+  '.github/actions/deploy-overlay/action.yml',
+  '.github/workflows/ci.yml',
+  '.github/workflows/deploy.yml',
+  '.github/workflows/servicebus-emulator.yml',
+];
+
+function runSteps(file: string): Array<{ name: string; script: string }> {
+  const doc = parseYaml(read(file)) as {
+    runs?: { steps: Array<{ name?: string; run?: string }> };
+    jobs?: Record<string, { steps?: Array<{ name?: string; run?: string }> }>;
+  };
+  const steps = doc.runs?.steps ?? Object.values(doc.jobs ?? {}).flatMap((job) => job.steps ?? []);
+  return steps
+    .filter((step) => step.run)
+    .map((step) => ({
+      name: `${file}: ${step.name ?? '(unnamed)'}`,
+      // GitHub substitutes ${{ … }} before bash runs: a plain word stands in for it.
+      script: (step.run as string).replace(/\$\{\{[^}]*\}\}/g, 'GITHUB_EXPRESSION'),
+    }));
+}
+
+const shellcheckOf = (script: string) =>
+  spawnSync('shellcheck', ['-s', 'bash', '-'], { input: script, encoding: 'utf8' }).stdout;
 
 describe('shell scripts', () => {
+  it('are all listed here (every tracked *.sh and .ci/run)', () => {
+    const tracked = spawnSync('git', ['ls-files', '*.sh', '.ci/run'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(tracked.stdout.trim().split('\n').sort()).toEqual([...SCRIPTS].sort());
+  });
+
   // No npm package ships a shellcheck binary that works offline (the `shellcheck` package downloads it at
-  // run time), and CI has only Node and pnpm: checked where shellcheck is installed, skipped elsewhere.
-  it.skipIf(!shellcheck)('pass shellcheck (skipped: shellcheck not installed)', () => {
-    const result = spawnSync('shellcheck', [join(repoRoot, 'infra/docker/verify-without-docker.sh')], {
-      encoding: 'utf8',
-    });
-    expect(result.stdout).toBe('');
+  // run time), and the test job's container has only Node and pnpm: checked where shellcheck is installed
+  // (the CI job "deployment files" runs it on GitHub's runner image), skipped elsewhere.
+  it.skipIf(!shellcheck)('pass shellcheck, and a broken script does not (skipped: shellcheck not installed)', () => {
+    for (const script of SCRIPTS) {
+      const result = spawnSync('shellcheck', [join(repoRoot, script)], { encoding: 'utf8' });
+      expect(result.stdout, script).toBe('');
+    }
     const broken = spawnSync('shellcheck', ['-s', 'bash', '-'], { input: 'cd $1\nrm -rf $DIR/*\n', encoding: 'utf8' });
     expect(broken.status).not.toBe(0);
   });
 
+  it.skipIf(!shellcheck)(
+    'the run: steps of the workflows and the deploy action pass shellcheck (skipped: not installed)',
+    () => {
+      const steps = WORKFLOW_FILES.flatMap(runSteps);
+      expect(steps.length).toBeGreaterThan(10);
+      for (const step of steps) expect(shellcheckOf(step.script), step.name).toBe('');
+      // A step that breaks (an unquoted expansion) is caught, ${{ }} and all.
+      const broken = read('.github/actions/deploy-overlay/action.yml').replace(
+        'kubectl logs job/astria-migrate -n "$NAMESPACE" --tail=20',
+        `kubectl logs job/astria-migrate -n $NAMESPACE --tail=20 ${DOLLAR}{{ inputs.sha }}`,
+      );
+      expect(broken).not.toBe(read('.github/actions/deploy-overlay/action.yml'));
+      const doc = parseYaml(broken) as { runs: { steps: Array<{ run?: string }> } };
+      const migrate = doc.runs.steps.find((s) => s.run?.includes('--tail=20'))?.run ?? '';
+      expect(shellcheckOf(migrate.replace(/\$\{\{[^}]*\}\}/g, 'GITHUB_EXPRESSION'))).toContain('SC2086');
+    },
+  );
+
   it('pass bash -n (syntax), and a broken script does not', () => {
-    expect(spawnSync('bash', ['-n', join(repoRoot, 'infra/docker/verify-without-docker.sh')]).status).toBe(0);
+    for (const script of SCRIPTS) expect(spawnSync('bash', ['-n', join(repoRoot, script)]).status, script).toBe(0);
+    for (const step of WORKFLOW_FILES.flatMap(runSteps)) {
+      expect(spawnSync('bash', ['-n'], { input: step.script }).status, step.name).toBe(0);
+    }
     expect(spawnSync('bash', ['-n'], { input: 'if true; then\n  echo\n' }).status).not.toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import {
   type EventEnvelope,
   type EventHandlers,
   type EventRuntime,
+  topicName,
   withExternalEffect,
 } from '@astria/events';
 import { sql } from 'drizzle-orm';
@@ -370,6 +371,11 @@ export function describeTransportContract(name: string, createHarness: HarnessFa
       expect(letters[0]?.reason).toBe('invalid_payload');
       expect(letters[0]?.lastError).toMatch(/messageId|type/);
       expect(calls).toBe(0);
+      // A broker with its own dead-letter store counts them too (GET /ops/dead-letters, pnpm validate).
+      if (harness.transport.countDeadLetters) {
+        const entity = { topic: topicName('user_message_received'), subscription: 'image-service' };
+        expect(await harness.transport.countDeadLetters([entity])).toBe(1);
+      }
     });
 
     it('dead-letters an event of a newer version it does not understand', async () => {

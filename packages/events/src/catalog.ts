@@ -92,6 +92,15 @@ export const catalog = {
     ordered: true,
     schema: payloads.whatsappSendRequested,
   }),
+  ops_ping: define({
+    version: 1,
+    description:
+      "an operator's broker round trip (POST /ops/ping, pnpm validate): recorded in the consumer's inbox, no other effect",
+    producer: 'payment-service',
+    subscribers: ['message-service'],
+    ordered: false,
+    schema: payloads.opsPing,
+  }),
 } as const;
 
 export type Catalog = typeof catalog;

@@ -205,3 +205,9 @@ export const whatsappSendRequested = z.looseObject({
   replyTo: z.string().optional(),
   message: outboundMessage,
 });
+
+/** The operators' broker round trip (`pnpm validate`): carries nothing a consumer acts on. */
+export const opsPing = z.looseObject({
+  /** Who asked, for the logs: e.g. "pnpm validate". */
+  requestedBy: z.string().min(1).max(100),
+});

@@ -79,6 +79,11 @@ export interface Transport {
   /** Stops taking deliveries and waits for the ones in progress (bounded by the timeout). */
   stop(timeoutMs?: number): Promise<void>;
   health(): Promise<TransportHealth>;
+  /**
+   * Dead letters waiting in the broker's own dead-letter store for these subscriptions (Service Bus).
+   * Absent on transports that store them through the subscriber (memory: each service's dead_letters table).
+   */
+  countDeadLetters?(entities: ReadonlyArray<{ topic: string; subscription: string }>): Promise<number>;
 }
 
 export function errorMessage(error: unknown): string {

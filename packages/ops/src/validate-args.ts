@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ServiceKey, Target } from './checklist.js';
+import { DEFAULT_DEAD_LETTER_WINDOW_MS, DEFAULT_PING_TIMEOUT_MS, type ServiceKey, type Target } from './checklist.js';
 
 /** The sandbox's default ports (apps/sandbox/src/config.ts) and its verify token (SANDBOX_SECRETS). */
 export const LOCAL = {
@@ -20,6 +20,7 @@ const KEYS: Record<string, ServiceKey> = {
 };
 
 export const USAGE = `pnpm validate --base-url <url> [--ingress] [--services m=<url|port>,i=…,p=…,mt=…] [--verify-token <t>]
+              [--kube-api <url> --namespace <ns>] [--ping-timeout-ms <n>] [--dead-letter-window-ms <n>]
 pnpm validate --local
 
   --base-url      the deployment (the ingress host, or the host the services' ports are forwarded to)
@@ -28,7 +29,13 @@ pnpm validate --local
                   without --ingress the public endpoints are checked on these too
   --verify-token  the WhatsApp verify token (default: $WHATSAPP_VERIFY_TOKEN)
   --local         the sandbox on its default ports (7071–7074)
-  --timeout-ms    per request (default 10000)`;
+  --timeout-ms    per request (default 10000)
+  --ping-timeout-ms        the broker round trip (POST /ops/ping on p, handled on m) may take this long
+                           (default ${DEFAULT_PING_TIMEOUT_MS})
+  --dead-letter-window-ms  dead-letter counts are read twice this far apart (default ${DEFAULT_DEAD_LETTER_WINDOW_MS})
+  --kube-api      the Kubernetes API (e.g. http://127.0.0.1:8001 from \`kubectl proxy\`; token from
+                  $KUBE_TOKEN): the maintenance CronJobs' last successful runs in --namespace
+  --namespace     the namespace of the CronJobs (default astria-bot)`;
 
 /** Turns the command line into what to check; throws with the usage on a mistake. */
 export function parseValidateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Target {
@@ -41,10 +48,31 @@ export function parseValidateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
       'verify-token': { type: 'string' },
       local: { type: 'boolean', default: false },
       'timeout-ms': { type: 'string' },
+      'ping-timeout-ms': { type: 'string' },
+      'dead-letter-window-ms': { type: 'string' },
+      'kube-api': { type: 'string' },
+      namespace: { type: 'string' },
     },
     strict: true,
   });
-  const timeoutMs = values['timeout-ms'] ? Number(values['timeout-ms']) : 10_000;
+  const timeoutMs = milliseconds(values['timeout-ms'], '--timeout-ms') ?? 10_000;
+  const pingTimeoutMs = milliseconds(values['ping-timeout-ms'], '--ping-timeout-ms');
+  const deadLetterWindowMs = milliseconds(values['dead-letter-window-ms'], '--dead-letter-window-ms');
+  if (values.namespace && !values['kube-api']) throw new Error(`--namespace needs --kube-api\n\n${USAGE}`);
+  const common = {
+    timeoutMs,
+    ...(pingTimeoutMs !== undefined ? { pingTimeoutMs } : {}),
+    ...(deadLetterWindowMs !== undefined ? { deadLetterWindowMs } : {}),
+    ...(values['kube-api']
+      ? {
+          kube: {
+            apiUrl: values['kube-api'],
+            namespace: values.namespace ?? 'astria-bot',
+            ...(env.KUBE_TOKEN ? { token: env.KUBE_TOKEN } : {}),
+          },
+        }
+      : {}),
+  };
   if (values.local) {
     const services = Object.fromEntries(
       Object.entries(LOCAL.ports).map(([key, port]) => [key, `${LOCAL.host}:${port}`]),
@@ -54,7 +82,7 @@ export function parseValidateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
       publicUrls: { whatsapp: services.message, payments: services.payment, astria: services.image },
       verifyToken: values['verify-token'] ?? LOCAL.verifyToken,
       allowNoRuns: true,
-      timeoutMs,
+      ...common,
     };
   }
   const baseUrl = values['base-url']?.replace(/\/$/, '');
@@ -84,6 +112,14 @@ export function parseValidateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
           ...(services.image ? { astria: services.image } : {}),
         },
     ...(verifyToken ? { verifyToken } : {}),
-    timeoutMs,
+    ...common,
   };
+}
+
+function milliseconds(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${option}: "${value}" is not a number of milliseconds\n\n${USAGE}`);
+  return n;
 }

@@ -9,6 +9,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
+import { opsRoutes } from './ops-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -131,6 +132,9 @@ export async function createService<TOptions extends Record<string, unknown>>(
     await deps.events.close();
     if (deps.ownsDatabase !== false) await deps.database.close();
   });
+
+  // The operator endpoints (pnpm validate): the broker round trip and the dead-letter count.
+  await app.register(opsRoutes, { transport: deps.transport });
 
   await app.register(appPlugin, appOptions);
   return app;

@@ -25,6 +25,8 @@ export interface BuildTestServiceOptions<TOptions extends Record<string, unknown
   /** createTestDatabase's pool size when the harness creates the database. */
   poolMax?: number;
   transport?: MemoryTransportOptions;
+  /** A transport shared with other test services (a producer and its subscriber); the caller starts and stops it. */
+  sharedTransport?: MemoryTransport;
   registry?: Registry;
   /** The event runtime's own options (relay batch size and safety poll, max delivery count). */
   events?: Pick<EventRuntimeOptions, 'relay' | 'maxDeliveryCount'>;
@@ -59,7 +61,7 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
   options: BuildTestServiceOptions<TOptions>,
 ): Promise<TestService> {
   const database = options.database ?? (await createTestDatabase(options.poolMax ? { poolMax: options.poolMax } : {}));
-  const transport = new MemoryTransport(options.transport);
+  const transport = options.sharedTransport ?? new MemoryTransport(options.transport);
   const registry = options.registry ?? new Registry();
   const events = createEventRuntime({
     database,
@@ -79,6 +81,7 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
       registry,
       logger: false,
       ownsDatabase: false,
+      ownsTransport: !options.sharedTransport,
     },
     options.plugin,
     options.options,
@@ -91,7 +94,7 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
     events,
     registry,
     async startEvents() {
-      await transport.start();
+      if (!options.sharedTransport) await transport.start();
       await events.start();
     },
     async close() {

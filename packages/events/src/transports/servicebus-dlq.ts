@@ -1,6 +1,7 @@
 import type { SharedConfig } from '@astria/config';
 import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import { catalog, EVENT_TYPES, topicName } from '../catalog.js';
 import type { EventEnvelope } from '../envelope.js';
 import { describe, envelopeOf, toServiceBusMessage } from './servicebus/messages.js';
@@ -64,10 +65,15 @@ export async function listServiceBusDeadLetters(
   for (const entity of entities) {
     const receiver = client.createReceiver(entity.topic, entity.subscription, { subQueueType: 'deadLetter' });
     try {
+      // From the first sequence number every time: without it the SDK goes on after the last message peeked
+      // on this entity by the same client, so a second listing (GET /ops/dead-letters again) would miss them.
+      let fromSequenceNumber = Long.ZERO;
       for (;;) {
-        const page = await receiver.peekMessages(100);
+        const page = await receiver.peekMessages(100, { fromSequenceNumber });
         for (const message of page) out.push(view(entity, message));
-        if (page.length < 100) break;
+        const last = page.at(-1)?.sequenceNumber;
+        if (page.length < 100 || !last) break;
+        fromSequenceNumber = last.add(1);
       }
     } catch (error) {
       if (!isNotFound(error)) throw error;

@@ -31,6 +31,7 @@ import {
   topicOf,
   toServiceBusMessage,
 } from './servicebus/messages.js';
+import { listServiceBusDeadLetters } from './servicebus-dlq.js';
 
 export interface ServiceBusTransportOptions {
   /** A connection string (`Endpoint=sb://…`; the emulator's `UseDevelopmentEmulator=true` ones too)… */
@@ -226,6 +227,11 @@ export class ServiceBusTransport implements Transport {
   }
 
   // ---------------------------------------------------------------- consuming
+
+  /** Peeks (without locking) the dead-letter sub-queue of each subscription: what `pnpm validate` watches. */
+  async countDeadLetters(entities: ReadonlyArray<{ topic: string; subscription: string }>): Promise<number> {
+    return (await listServiceBusDeadLetters(this.client, entities)).length;
+  }
 
   async subscribe(subscriber: Subscriber): Promise<void> {
     this.subscribers.push(subscriber);
