@@ -3,10 +3,13 @@ import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
 import type { Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
+import type { PairPacer } from './pair-pacer.js';
 import { recordSend } from './store.js';
 
 /** Graph's "re-engagement message": free-form send outside the 24-hour window. */
 const WINDOW_CLOSED = 131047;
+/** Graph's pair rate limit: too many messages to one user. */
+const PAIR_RATE_HIT = 131056;
 
 /** What a Graph send came to, recorded with the inbox row. */
 type SendOutcome =
@@ -18,6 +21,8 @@ export interface SenderDeps {
   graph: GraphClient;
   /** The number's send budget (WHATSAPP_MAX_MPS) shared by every pod: `SendLimiter` (src/send-limiter.ts). */
   limiter: { acquire(): Promise<void> };
+  /** The per-user pair rate: `PairPacer` (src/pair-pacer.ts); waiting on it holds back this user only. */
+  pacer: Pick<PairPacer, 'acquire' | 'backOff'>;
   metrics: MessageMetrics;
   logger: Logger;
   /** A free-form send refused with 131047 (24-hour window closed): held, and a template sent instead. */
@@ -32,12 +37,14 @@ export interface SenderDeps {
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, limiter, metrics, logger, onWindowClosed } = deps;
+  const { graph, limiter, pacer, metrics, logger, onWindowClosed } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
         const { to, message, replyTo } = event.data;
         const started = performance.now();
+        // A read receipt is not a message to the user: no pair-rate slot.
+        if (message.kind !== 'mark_read') await pacer.acquire(to);
         await limiter.acquire();
         try {
           const sent = await graph.send(to, message, replyTo);
@@ -46,6 +53,7 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
           return { ok: true, wamid: sent.wamid, attempts: sent.attempts };
         } catch (error) {
           if (!(error instanceof GraphApiError)) throw error;
+          if (error.code === PAIR_RATE_HIT) pacer.backOff(to);
           if (error.retryable) {
             // Hand it back: the transport retries later and keeps later messages to this user waiting.
             metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });

@@ -2,7 +2,11 @@ import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } fro
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { createEventRuntime, MemoryTransport } from '@astria/events';
 import { createService } from '@astria/service-host';
-import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
+import {
+  startWhatsAppSimulator,
+  type WhatsAppSimulator,
+  type WhatsAppSimulatorOptions,
+} from '@astria/simulators/whatsapp';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { messageServiceApp } from '../src/app.js';
@@ -50,7 +54,7 @@ export interface Harness {
 export async function createHarness(
   overrides: Record<string, string> = {},
   database?: TestDatabase,
-  simOptions: { autoStatuses?: boolean } = {},
+  simOptions: Pick<WhatsAppSimulatorOptions, 'autoStatuses' | 'pairRate' | 'enforceWindow' | 'templates'> = {},
 ): Promise<Harness> {
   const db = database ?? (await createTestDatabase());
   const sim = await startWhatsAppSimulator({

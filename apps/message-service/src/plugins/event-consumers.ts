@@ -10,6 +10,7 @@ export const eventConsumersPlugin = fp(
       ...whatsappSender({
         graph: app.graph,
         limiter: app.sendLimiter,
+        pacer: app.pairPacer,
         metrics: app.messageMetrics,
         logger: app.log,
         onWindowClosed: app.turns.holdRefused,
