@@ -1,10 +1,10 @@
 import { type EventHandlers, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
-import type { Logger, RefusedSendHandler } from './ingest.js';
+import type { DeliveryFailedHandler, Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PairPacer } from './pair-pacer.js';
-import { recordSend } from './store.js';
+import { failedStatusOf, lockDelivery, recordSend } from './store.js';
 
 /** Graph's "re-engagement message": free-form send outside the 24-hour window. */
 const WINDOW_CLOSED = 131047;
@@ -27,6 +27,8 @@ export interface SenderDeps {
   logger: Logger;
   /** A free-form send refused with 131047 (24-hour window closed): held, and a template sent instead. */
   onWindowClosed?: RefusedSendHandler;
+  /** A `failed` status that came before the send was recorded: acted on once the send is. */
+  onDeliveryFailed?: DeliveryFailedHandler;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface SenderDeps {
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, limiter, pacer, metrics, logger, onWindowClosed } = deps;
+  const { graph, limiter, pacer, metrics, logger, onWindowClosed, onDeliveryFailed } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
@@ -87,7 +89,21 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
         ) {
           await onWindowClosed(tx, to, { message, ...(replyTo ? { replyTo } : {}) }, event.correlationId ?? event.id);
         }
-        const base = { eventId: event.id, recipient: event.data.to, kind: event.data.message.kind };
+        const base = {
+          eventId: event.id,
+          recipient: event.data.to,
+          kind: event.data.message.kind,
+          ...(message.kind !== 'mark_read' ? { message } : {}),
+        };
+        if (outcome.ok && outcome.wamid) {
+          // A failed status may have come before this commit: whichever commits second acts on it.
+          await lockDelivery(tx, outcome.wamid);
+          await recordSend(tx, { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts });
+          const failed = onDeliveryFailed ? await failedStatusOf(tx, outcome.wamid) : null;
+          if (failed && onDeliveryFailed)
+            await onDeliveryFailed(tx, outcome.wamid, failed.errorCode, event.correlationId ?? event.id);
+          return;
+        }
         await recordSend(
           tx,
           outcome.ok

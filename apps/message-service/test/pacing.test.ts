@@ -1,5 +1,5 @@
 import { waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type OutboundMessage } from '@astria/events';
+import type { OutboundMessage } from '@astria/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './harness.js';
 
@@ -26,20 +26,7 @@ describe('pair rate: one user paced, others unaffected', () => {
     await h.close();
   });
 
-  /** Publishes the sends; the promise settles once they are handled (not awaited before the test looks). */
-  function send(to: string, messages: OutboundMessage[]): Promise<void> {
-    const type = 'whatsapp_send_requested' as const;
-    return h.transport.publish(
-      messages.map((message) => ({
-        envelope: buildEnvelope(
-          type,
-          catalog[type].version,
-          { to, message },
-          { source: catalog[type].producer, key: to },
-        ),
-      })),
-    );
-  }
+  const send = (to: string, messages: OutboundMessage[]) => h.requestSends(to, messages);
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to);
 
   it('a burst of 40 images to one user goes out in order under the pair limit while another user is answered at once', async () => {

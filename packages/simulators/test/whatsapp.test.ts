@@ -199,6 +199,32 @@ describe('WhatsApp simulator', () => {
     }
   });
 
+  it('accepts and then reports failed in a status webhook with errors[], for the matching sends only', async () => {
+    sim.failAfterAccept({ type: 'image', code: 131053, title: 'Media upload error' });
+    const image = {
+      messaging_product: 'whatsapp',
+      to: '15550006666',
+      type: 'image',
+      image: { link: 'https://x.test/a.jpg' },
+    };
+    const text = { messaging_product: 'whatsapp', to: '15550006666', type: 'text', text: { body: 'x' } };
+    const before = received.length;
+    expect((await send(text)).status).toBe(200);
+    const accepted = await send(image);
+    expect(accepted.status).toBe(200);
+    const wamid = ((await accepted.json()) as { messages: Array<{ id: string }> }).messages[0]?.id;
+    const statusOf = () =>
+      received
+        .slice(before)
+        .map((r) => JSON.parse(r.body).entry[0].changes[0].value.statuses?.[0])
+        .find((st) => st?.id === wamid);
+    // Wait on the condition (the webhook POST is in flight), 5 s at most.
+    for (const deadline = Date.now() + 5000; !statusOf() && Date.now() < deadline; )
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(statusOf()).toMatchObject({ status: 'failed', errors: [{ code: 131053, title: 'Media upload error' }] });
+    expect((await send(image)).status).toBe(200);
+  });
+
   it('metaSerialize escapes like Python json.dumps(ensure_ascii=True) plus \\/', () => {
     expect(metaSerialize({ a: 'é/😀' })).toBe('{"a":"\\u00e9\\/\\ud83d\\ude00"}');
   });

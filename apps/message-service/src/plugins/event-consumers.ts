@@ -14,6 +14,7 @@ export const eventConsumersPlugin = fp(
         metrics: app.messageMetrics,
         logger: app.log,
         onWindowClosed: app.turns.holdRefused,
+        onDeliveryFailed: app.turns.deliveryFailed,
       }),
     });
   },

@@ -97,6 +97,16 @@ export interface WebhookDelivery {
   status: number;
 }
 
+export interface AfterAcceptFailure {
+  code: number;
+  title?: string;
+  to?: string;
+  type?: string;
+  count?: number;
+  /** Post the failed status (and wait for the webhook's answer) before answering the send: the race where the status comes first. */
+  statusFirst?: boolean;
+}
+
 export interface RejectedSend {
   to: string;
   type: string;
@@ -120,6 +130,12 @@ export interface WhatsAppSimulator {
   /** Told of every mark-as-read (+ typing indicator) request: the inbound message id it refers to. */
   onMarkRead(listener: (read: { messageId: string; typing: boolean; at: Date }) => void): () => void;
   failNext(count: number, error: GraphErrorSpec): void;
+  /**
+   * Accept (200, a wamid) and then report `failed` in a status webhook with `errors[]`, as WhatsApp does
+   * for a message it could not deliver after all: the next `count` (default 1) sends matching `to` and
+   * `type` (default any), e.g. `{ type: 'image', code: 131053 }`.
+   */
+  failAfterAccept(spec: AfterAcceptFailure): void;
   failFor(to: string, error: GraphErrorSpec | null): void;
   addMedia(bytes: Buffer | Uint8Array, mimeType: string): { mediaId: string };
   expireMedia(mediaId: string): void;
@@ -191,6 +207,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   const failuresFor = new Map<string, GraphErrorSpec>();
   const media = new Map<string, StoredMedia>();
   const rejected: RejectedSend[] = [];
+  const afterAccept: Array<AfterAcceptFailure & { left: number }> = [];
   let clockOffsetMs = 0;
   const now = () => Date.now() + clockOffsetMs;
   const lastInbound = new Map<string, number>();
@@ -289,7 +306,15 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
           // a listener's failure is its own
         }
       }
-      if (options.autoStatuses) track(autoStatuses(wamid, to));
+      const failing = afterAccept.find((f) => (!f.to || f.to === to) && (!f.type || f.type === type));
+      if (failing) {
+        failing.left--;
+        if (failing.left <= 0) afterAccept.splice(afterAccept.indexOf(failing), 1);
+        const title = failing.title ?? 'Message failed to send';
+        const status = sendStatus(wamid, 'failed', { recipient: to, errorCode: failing.code, errorTitle: title });
+        if (failing.statusFirst) await status;
+        else track(status);
+      } else if (options.autoStatuses) track(autoStatuses(wamid, to));
       return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] };
     },
   );
@@ -449,6 +474,9 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     },
     failNext(count, error) {
       for (let i = 0; i < count; i++) failures.push(error);
+    },
+    failAfterAccept(spec) {
+      afterAccept.push({ ...spec, left: spec.count ?? 1 });
     },
     failFor(to, error) {
       if (error) failuresFor.set(to, error);
