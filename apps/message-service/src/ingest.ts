@@ -4,6 +4,7 @@ import { type EventRuntime, pendingEvent } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { applyConsent } from './conversation/consent.js';
+import { onDeliveryFailed } from './conversation/delivery-failure.js';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
 import type { EngineConfig, EngineContext, EngineInput, Pack, Reply } from './conversation/types.js';
 import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
@@ -11,10 +12,14 @@ import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import {
   applyStatus,
+  languageOf,
   lockConversation,
+  lockDelivery,
+  markRetried,
   packVideosOf,
   recordInbound,
   saveConversation,
+  sentByWamid,
   storeFeedback,
 } from './store.js';
 import type { InboundMessage, ParsedNotification } from './webhook/notification.js';
@@ -85,6 +90,38 @@ export class Turns {
     if (result.templateSent) this.deps.metrics.templates.inc({ purpose: result.templateSent });
   };
 
+  /**
+   * WhatsApp reported, in a `failed` status, that a message it had accepted was not delivered (the
+   * caller holds `lockDelivery` for the wamid): portraits and payment links are sent again once or
+   * explained in a text, a closed window holds the message behind the template; always counted.
+   */
+  readonly deliveryFailed: DeliveryFailedHandler = async (tx, wamid, code, correlationId) => {
+    const sent = await sentByWamid(tx, wamid);
+    const label = code === null ? 'none' : String(code);
+    if (!sent?.message) {
+      // Not recorded yet: the sender acts on it when it records the send (see lockDelivery).
+      this.deps.metrics.deliveryFailures.inc({ code: label, kind: 'unknown', action: 'pending_send' });
+      return;
+    }
+    const { recipient, message } = sent;
+    const language = await languageOf(tx, recipient);
+    const action = onDeliveryFailed(message, code, sent.retried, sent.isRetry, language);
+    this.deps.metrics.deliveryFailures.inc({ code: label, kind: message.kind, action: action.kind });
+    this.deps.logger.warn(
+      { user: maskPhone(recipient), kind: message.kind, code, action: action.kind },
+      'WhatsApp reported a message undelivered',
+    );
+    if (action.kind === 'retry' || action.kind === 'tell_user') {
+      const next = action.kind === 'retry' ? message : action.message;
+      const [event] = await this.deps.events.outbox.addMany(tx, [
+        pendingEvent('whatsapp_send_requested', { to: recipient, message: next }, { key: recipient, correlationId }),
+      ]);
+      if (action.kind === 'retry' && event) await markRetried(tx, sent.eventId, event.id);
+    } else if (action.kind === 'hold_for_window') {
+      await this.holdRefused(tx, recipient, { message }, correlationId);
+    }
+  };
+
   async apply(
     tx: Executor,
     userId: string,
@@ -148,6 +185,14 @@ export class Turns {
     }
   }
 }
+
+/** Turns.deliveryFailed: a `failed` status for a message we sent (the caller holds lockDelivery). */
+export type DeliveryFailedHandler = (
+  tx: Executor,
+  wamid: string,
+  code: number | null,
+  correlationId: string,
+) => Promise<void>;
 
 /** Turns.holdRefused: what the sender calls when WhatsApp answers 131047 (window closed) to a free-form send. */
 export type RefusedSendHandler = (tx: Executor, userId: string, refused: Reply, correlationId: string) => Promise<void>;
@@ -244,7 +289,12 @@ export class WebhookIngest {
       for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
       const seen = new Set<string>();
       for (const { status, index } of statuses) {
-        if (await applyStatus(tx, status)) (results[index] as IngestResult).statuses++;
+        const failed = status.status === 'failed';
+        if (failed) await lockDelivery(tx, status.wamid);
+        if (!(await applyStatus(tx, status))) continue;
+        (results[index] as IngestResult).statuses++;
+        if (failed)
+          await turns.deliveryFailed(tx, status.wamid, status.errorCode, batch[index]?.correlationId ?? status.wamid);
       }
       for (const { message, index } of messages) {
         const result = results[index] as IngestResult;

@@ -13,6 +13,7 @@ export interface MessageMetrics {
   alerts: Counter<'kind'>;
   templates: Counter<'purpose'>;
   optedOutDropped: Counter<'input'>;
+  deliveryFailures: Counter<'code' | 'kind' | 'action'>;
 }
 
 /** The message service's metrics, on the service's own registry (outbox pending comes from @astria/events). */
@@ -92,6 +93,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_opted_out_dropped_total',
       help: 'Business-initiated messages not sent because the user opted out, by the input that produced them',
       labelNames: ['input'],
+      registers: [registry],
+    }),
+    deliveryFailures: new Counter({
+      name: 'whatsapp_delivery_failures_total',
+      help: 'Messages WhatsApp accepted and later reported failed (status webhook), by error code, kind and what we did (retry, tell_user, hold_for_window, record, pending_send)',
+      labelNames: ['code', 'kind', 'action'],
       registers: [registry],
     }),
   };

@@ -1,12 +1,15 @@
 import { type EventHandlers, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
-import type { Logger, RefusedSendHandler } from './ingest.js';
+import type { DeliveryFailedHandler, Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
-import { recordSend } from './store.js';
+import type { PairPacer } from './pair-pacer.js';
+import { failedStatusOf, lockDelivery, recordSend } from './store.js';
 
 /** Graph's "re-engagement message": free-form send outside the 24-hour window. */
 const WINDOW_CLOSED = 131047;
+/** Graph's pair rate limit: too many messages to one user. */
+const PAIR_RATE_HIT = 131056;
 
 /** What a Graph send came to, recorded with the inbox row. */
 type SendOutcome =
@@ -18,10 +21,14 @@ export interface SenderDeps {
   graph: GraphClient;
   /** The number's send budget (WHATSAPP_MAX_MPS) shared by every pod: `SendLimiter` (src/send-limiter.ts). */
   limiter: { acquire(): Promise<void> };
+  /** The per-user pair rate: `PairPacer` (src/pair-pacer.ts); waiting on it holds back this user only. */
+  pacer: Pick<PairPacer, 'acquire' | 'backOff'>;
   metrics: MessageMetrics;
   logger: Logger;
   /** A free-form send refused with 131047 (24-hour window closed): held, and a template sent instead. */
   onWindowClosed?: RefusedSendHandler;
+  /** A `failed` status that came before the send was recorded: acted on once the send is. */
+  onDeliveryFailed?: DeliveryFailedHandler;
 }
 
 /**
@@ -32,12 +39,14 @@ export interface SenderDeps {
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, limiter, metrics, logger, onWindowClosed } = deps;
+  const { graph, limiter, pacer, metrics, logger, onWindowClosed, onDeliveryFailed } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
         const { to, message, replyTo } = event.data;
         const started = performance.now();
+        // A read receipt is not a message to the user: no pair-rate slot.
+        if (message.kind !== 'mark_read') await pacer.acquire(to);
         await limiter.acquire();
         try {
           const sent = await graph.send(to, message, replyTo);
@@ -46,6 +55,7 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
           return { ok: true, wamid: sent.wamid, attempts: sent.attempts };
         } catch (error) {
           if (!(error instanceof GraphApiError)) throw error;
+          if (error.code === PAIR_RATE_HIT) pacer.backOff(to);
           if (error.retryable) {
             // Hand it back: the transport retries later and keeps later messages to this user waiting.
             metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
@@ -79,7 +89,21 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
         ) {
           await onWindowClosed(tx, to, { message, ...(replyTo ? { replyTo } : {}) }, event.correlationId ?? event.id);
         }
-        const base = { eventId: event.id, recipient: event.data.to, kind: event.data.message.kind };
+        const base = {
+          eventId: event.id,
+          recipient: event.data.to,
+          kind: event.data.message.kind,
+          ...(message.kind !== 'mark_read' ? { message } : {}),
+        };
+        if (outcome.ok && outcome.wamid) {
+          // A failed status may have come before this commit: whichever commits second acts on it.
+          await lockDelivery(tx, outcome.wamid);
+          await recordSend(tx, { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts });
+          const failed = onDeliveryFailed ? await failedStatusOf(tx, outcome.wamid) : null;
+          if (failed && onDeliveryFailed)
+            await onDeliveryFailed(tx, outcome.wamid, failed.errorCode, event.correlationId ?? event.id);
+          return;
+        }
         await recordSend(
           tx,
           outcome.ok

@@ -1,4 +1,5 @@
 import { type Executor, messaging, queryRows } from '@astria/db';
+import type { OutboundMessage } from '@astria/events';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
@@ -84,6 +85,15 @@ export async function applyStatus(tx: Executor, status: StatusUpdate): Promise<b
   return rows.length > 0;
 }
 
+/**
+ * Serializes, per wamid, recording a send and applying its `failed` status (until the transaction
+ * ends), so that a failure reported before the send was recorded is acted on exactly once: by
+ * whichever of the two commits second.
+ */
+export async function lockDelivery(tx: Executor, wamid: string): Promise<void> {
+  await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('messaging.delivery'), hashtext(${wamid}))`);
+}
+
 export async function recordSend(
   tx: Executor,
   send: {
@@ -95,6 +105,7 @@ export async function recordSend(
     errorCode?: number | null;
     errorMessage?: string | null;
     attempts: number;
+    message?: OutboundMessage;
   },
 ): Promise<void> {
   await tx
@@ -108,8 +119,66 @@ export async function recordSend(
       errorCode: send.errorCode ?? null,
       errorMessage: send.errorMessage?.slice(0, 1000) ?? null,
       attempts: send.attempts,
+      message: send.message ?? null,
     })
     .onConflictDoNothing();
+}
+
+/** The `failed` status already recorded for a wamid (it came before the send was recorded), if any. */
+export async function failedStatusOf(tx: Executor, wamid: string): Promise<{ errorCode: number | null } | null> {
+  const [row] = await tx
+    .select({ errorCode: messageStatuses.errorCode })
+    .from(messageStatuses)
+    .where(and(eq(messageStatuses.wamid, wamid), eq(messageStatuses.status, 'failed')));
+  return row ?? null;
+}
+
+export interface SentRecord {
+  eventId: string;
+  recipient: string;
+  message: OutboundMessage | null;
+  /** This send was already requested again once. */
+  retried: boolean;
+  /** This send is itself the retry of an earlier one. */
+  isRetry: boolean;
+}
+
+/** What we sent under a wamid, with whether it was retried or is a retry. One round trip. */
+export async function sentByWamid(tx: Executor, wamid: string): Promise<SentRecord | null> {
+  const [row] = await queryRows<{
+    event_id: string;
+    recipient: string;
+    message: unknown;
+    retry_event_id: string | null;
+    is_retry: boolean;
+  }>(
+    tx,
+    sql`select o.event_id, o.recipient, o.message, o.retry_event_id,
+               exists (select 1 from messaging.outbound_messages p where p.retry_event_id = o.event_id) as is_retry
+          from messaging.outbound_messages o where o.wamid = ${wamid} limit 1`,
+  );
+  if (!row) return null;
+  const message = typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+  return {
+    eventId: row.event_id,
+    recipient: row.recipient,
+    message: (message ?? null) as OutboundMessage | null,
+    retried: row.retry_event_id !== null,
+    isRetry: row.is_retry,
+  };
+}
+
+export async function markRetried(tx: Executor, eventId: string, retryEventId: string): Promise<void> {
+  await tx.update(outboundMessages).set({ retryEventId }).where(eq(outboundMessages.eventId, eventId));
+}
+
+/** The user's language (en when the conversation is unknown), without locking the row. */
+export async function languageOf(tx: Executor, userId: string): Promise<'en' | 'he'> {
+  const [row] = await tx
+    .select({ language: conversations.language })
+    .from(conversations)
+    .where(eq(conversations.userId, userId));
+  return row?.language === 'he' ? 'he' : 'en';
 }
 
 export async function storeFeedback(

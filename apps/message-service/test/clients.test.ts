@@ -5,6 +5,7 @@ import { GraphApiError, GraphClient } from '../src/graph/client.js';
 import { toGraphPayload } from '../src/graph/payload.js';
 import { Throttle } from '../src/graph/throttle.js';
 import { PacksClient } from '../src/packs.js';
+import { PairPacer } from '../src/pair-pacer.js';
 import { startPacksServer } from './packs-server.js';
 
 describe('Astria packs client', () => {
@@ -183,6 +184,21 @@ describe('throttle', () => {
     const started = performance.now();
     await Promise.all(Array.from({ length: 41 }, () => throttle.acquire()));
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+});
+
+describe('pair pacer', () => {
+  it('lets each user have the burst, then one per interval; a backOff pauses that user only', () => {
+    let now = 0;
+    const pacer = new PairPacer({ intervalMs: 100, burst: 3, now: () => now });
+    expect([1, 2, 3, 4, 5].map(() => pacer.reserve('a'))).toEqual([0, 0, 0, 100, 200]);
+    expect(pacer.reserve('b')).toBe(0);
+    now = 1000;
+    expect([1, 2, 3].map(() => pacer.reserve('a'))).toEqual([0, 0, 0]);
+    pacer.backOff('a', 500);
+    expect(pacer.reserve('a')).toBe(500);
+    expect(pacer.reserve('a')).toBe(600);
+    expect(pacer.reserve('b')).toBe(0);
   });
 });
 

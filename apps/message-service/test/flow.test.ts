@@ -41,18 +41,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   };
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
-  /** Until every event of the outbox was handled by the sender and consumers. */
-  const quiesce = () =>
-    waitFor(
-      async () =>
-        (
-          await queryRows<{ n: number }>(
-            h.database.db,
-            sql`select count(*)::int as n from messaging.outbox where published_at is null`,
-          )
-        )[0]?.n === 0,
-      { timeoutMs: 10_000, what: 'an empty outbox' },
-    );
+  const quiesce = () => h.quiesce();
   const withIds = (to: string, id: string) => waitForSent(to, (m) => idsOf(m).includes(id), `a message with ${id}`);
 
   it('walks a user from hello to delivered portraits and feedback', async () => {

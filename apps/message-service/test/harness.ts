@@ -1,8 +1,14 @@
 import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
-import { createEventRuntime, MemoryTransport } from '@astria/events';
+import { queryRows } from '@astria/db';
+import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { buildEnvelope, catalog, createEventRuntime, MemoryTransport, type OutboundMessage } from '@astria/events';
 import { createService } from '@astria/service-host';
-import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
+import {
+  startWhatsAppSimulator,
+  type WhatsAppSimulator,
+  type WhatsAppSimulatorOptions,
+} from '@astria/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { messageServiceApp } from '../src/app.js';
@@ -43,6 +49,13 @@ export interface Harness {
   config: MessageServiceConfig;
   registry: Registry;
   startEvents(): Promise<void>;
+  /** Until every event of the outbox was published (and so handed to the sender and consumers). */
+  quiesce(): Promise<void>;
+  /**
+   * Publishes `whatsapp_send_requested` events for one user, as the service's own turns would; the
+   * promise settles once the sender handled them all (don't await it before looking at what goes on).
+   */
+  requestSends(to: string, messages: OutboundMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,7 +63,7 @@ export interface Harness {
 export async function createHarness(
   overrides: Record<string, string> = {},
   database?: TestDatabase,
-  simOptions: { autoStatuses?: boolean } = {},
+  simOptions: Pick<WhatsAppSimulatorOptions, 'autoStatuses' | 'pairRate' | 'enforceWindow' | 'templates'> = {},
 ): Promise<Harness> {
   const db = database ?? (await createTestDatabase());
   const sim = await startWhatsAppSimulator({
@@ -96,6 +109,31 @@ export async function createHarness(
       started = true;
       await transport.start();
       await events.start();
+    },
+    async quiesce() {
+      await waitFor(
+        async () =>
+          (
+            await queryRows<{ n: number }>(
+              db.db,
+              sql`select count(*)::int as n from messaging.outbox where published_at is null`,
+            )
+          )[0]?.n === 0,
+        { timeoutMs: 10_000, what: 'an empty outbox' },
+      );
+    },
+    requestSends(to, messages) {
+      const type = 'whatsapp_send_requested' as const;
+      return transport.publish(
+        messages.map((message) => ({
+          envelope: buildEnvelope(
+            type,
+            catalog[type].version,
+            { to, message },
+            { source: catalog[type].producer, key: to },
+          ),
+        })),
+      );
     },
     async close() {
       void started;

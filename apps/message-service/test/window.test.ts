@@ -45,17 +45,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
   const withIds = (to: string, id: string) => waitForSent(to, (m) => ids(m).includes(id), `a message with ${id}`);
-  const quiesce = () =>
-    waitFor(
-      async () =>
-        (
-          await queryRows<{ n: number }>(
-            h.database.db,
-            sql`select count(*)::int as n from messaging.outbox where published_at is null`,
-          )
-        )[0]?.n === 0,
-      { timeoutMs: 10_000, what: 'an empty outbox' },
-    );
+  const quiesce = () => h.quiesce();
   const hoursAgo = (hours: number, plusSeconds = 0) => Math.floor(Date.now() / 1000) - hours * 3600 + plusSeconds;
 
   it('a payment 30 h after the last message → template → tap → thanks; images ready outside the window → template → images after the tap', async () => {

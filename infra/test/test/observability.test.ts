@@ -107,6 +107,7 @@ describe('alerts as code (infra/observability/alerts.yaml)', () => {
     for (const alert of [
       'ServiceErrorRateHigh',
       'WebhookServerErrors',
+      'WhatsAppDeliveryFailuresRising',
       'LatencyP99High',
       'PodRestarting',
       'ContainerOOMKilled',

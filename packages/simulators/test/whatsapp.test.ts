@@ -147,6 +147,84 @@ describe('WhatsApp simulator', () => {
     });
   });
 
+  it('enforces the 24-hour window by its own clock: 131047 for free-form sends once it moved 24 h past the last message', async () => {
+    const user = '15550003333';
+    const text = { messaging_product: 'whatsapp', to: user, type: 'text', text: { body: 'x' } };
+    const template = {
+      messaging_product: 'whatsapp',
+      to: user,
+      type: 'template',
+      template: { name: 'astria_follow_up', language: { code: 'en' } },
+    };
+    await sim.sendText(user, 'hello');
+    expect(sim.lastInboundAt(user)).not.toBeNull();
+    expect((await send(text)).status).toBe(200);
+    sim.advanceClock(23 * 3600_000);
+    expect((await send(text)).status).toBe(200);
+    sim.advanceClock(3600_000);
+    const refused = await send(text);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: number } }).error.code).toBe(131047);
+    expect(sim.rejected.at(-1)).toMatchObject({ to: user, code: 131047 });
+    // Templates still go out; the user's answer (stamped with the simulator's clock) reopens the window.
+    expect((await send(template)).status).toBe(200);
+    await sim.sendText(user, 'ok');
+    expect(Number(JSON.parse(received.at(-1)?.body ?? '{}').entry[0].changes[0].value.messages[0].timestamp)).toBe(
+      Math.floor((sim.lastInboundAt(user)?.getTime() ?? 0) / 1000),
+    );
+    expect((await send(text)).status).toBe(200);
+    expect(() => sim.advanceClock(-1)).toThrow();
+  });
+
+  it('applies the pair rate per recipient: a burst, then one per interval (131056 over it), other users unaffected', async () => {
+    const paced = await startWhatsAppSimulator({ ...options, pairRate: { intervalMs: 200, burst: 3 } });
+    try {
+      const to = (user: string) => ({ messaging_product: 'whatsapp', to: user, type: 'text', text: { body: 'x' } });
+      const post = (body: unknown) =>
+        fetch(`${paced.url}/${options.phoneNumberId}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const burst = [];
+      for (let i = 0; i < 4; i++) burst.push((await post(to('15550004444'))).status);
+      expect(burst).toEqual([200, 200, 200, 400]);
+      expect(paced.rejected).toMatchObject([{ to: '15550004444', code: 131056 }]);
+      expect((await post(to('15550005555'))).status).toBe(200);
+      paced.advanceClock(200);
+      expect((await post(to('15550004444'))).status).toBe(200);
+      expect((await post(to('15550004444'))).status).toBe(400);
+    } finally {
+      await paced.close();
+    }
+  });
+
+  it('accepts and then reports failed in a status webhook with errors[], for the matching sends only', async () => {
+    sim.failAfterAccept({ type: 'image', code: 131053, title: 'Media upload error' });
+    const image = {
+      messaging_product: 'whatsapp',
+      to: '15550006666',
+      type: 'image',
+      image: { link: 'https://x.test/a.jpg' },
+    };
+    const text = { messaging_product: 'whatsapp', to: '15550006666', type: 'text', text: { body: 'x' } };
+    const before = received.length;
+    expect((await send(text)).status).toBe(200);
+    const accepted = await send(image);
+    expect(accepted.status).toBe(200);
+    const wamid = ((await accepted.json()) as { messages: Array<{ id: string }> }).messages[0]?.id;
+    const statusOf = () =>
+      received
+        .slice(before)
+        .map((r) => JSON.parse(r.body).entry[0].changes[0].value.statuses?.[0])
+        .find((st) => st?.id === wamid);
+    // Wait on the condition (the webhook POST is in flight), 5 s at most.
+    for (const deadline = Date.now() + 5000; !statusOf() && Date.now() < deadline; )
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(statusOf()).toMatchObject({ status: 'failed', errors: [{ code: 131053, title: 'Media upload error' }] });
+    expect((await send(image)).status).toBe(200);
+  });
+
   it('metaSerialize escapes like Python json.dumps(ensure_ascii=True) plus \\/', () => {
     expect(metaSerialize({ a: 'é/😀' })).toBe('{"a":"\\u00e9\\/\\ud83d\\ude00"}');
   });

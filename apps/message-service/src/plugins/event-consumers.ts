@@ -10,9 +10,11 @@ export const eventConsumersPlugin = fp(
       ...whatsappSender({
         graph: app.graph,
         limiter: app.sendLimiter,
+        pacer: app.pairPacer,
         metrics: app.messageMetrics,
         logger: app.log,
         onWindowClosed: app.turns.holdRefused,
+        onDeliveryFailed: app.turns.deliveryFailed,
       }),
     });
   },

@@ -1,6 +1,7 @@
 import type { MessageServiceConfig } from '@astria/config';
 import fp from 'fastify-plugin';
 import { GraphClient } from '../graph/client.js';
+import { PairPacer } from '../pair-pacer.js';
 import { SendLimiter } from '../send-limiter.js';
 
 declare module 'fastify' {
@@ -9,6 +10,8 @@ declare module 'fastify' {
     graph: GraphClient;
     /** The number's send rate limit (WHATSAPP_MAX_MPS), shared by every pod through PostgreSQL. */
     sendLimiter: SendLimiter;
+    /** WhatsApp's per-user pair rate (WHATSAPP_PAIR_INTERVAL_MS, WHATSAPP_PAIR_BURST), per recipient. */
+    pairPacer: PairPacer;
   }
 }
 
@@ -36,6 +39,10 @@ export const whatsappGraphPlugin = fp<{ config: MessageServiceConfig }>(
       perSecond: config.WHATSAPP_MAX_MPS,
     });
     app.decorate('sendLimiter', limiter);
+    app.decorate(
+      'pairPacer',
+      new PairPacer({ intervalMs: config.WHATSAPP_PAIR_INTERVAL_MS, burst: config.WHATSAPP_PAIR_BURST }),
+    );
     app.addHook('onClose', async () => limiter.close());
   },
   { name: 'whatsapp-graph', fastify: '5.x', dependencies: ['message-metrics'] },

@@ -46,6 +46,12 @@ export const messageServiceConfigSchema = z
     WHATSAPP_MAX_MPS: positiveInt(80).describe(
       'outbound messages per second per number, shared by every pod (up to 1,000)',
     ),
+    WHATSAPP_PAIR_INTERVAL_MS: positiveInt(6000).describe(
+      "per-user pair rate: one message to one user per this many ms once the burst is spent (Meta's: 6 s)",
+    ),
+    WHATSAPP_PAIR_BURST: positiveInt(40).describe(
+      'per-user pair rate: messages one user may get at once (Meta allows 45; kept a little under)',
+    ),
     WHATSAPP_HTTP_TIMEOUT_MS: positiveInt(10_000).describe('timeout of one Graph API request'),
     WHATSAPP_SEND_ATTEMPTS: positiveInt(4).describe(
       'attempts of one send on 429/5xx/network/130429/131056 before handing it back to the event retry',

@@ -72,9 +72,17 @@ export const outboundMessages = messagingSchema.table(
     errorCode: integer('error_code'),
     errorMessage: text('error_message'),
     attempts: integer('attempts').notNull().default(1),
+    /** What was sent (the event's OutboundMessage), to act on a `failed` status that comes later. */
+    message: jsonb('message'),
+    /** The send requested again after this one failed with a status WhatsApp sent later (at most once). */
+    retryEventId: uuid('retry_event_id'),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('outbound_messages_wamid_idx').on(t.wamid), index('outbound_messages_sent_at_idx').on(t.sentAt)],
+  (t) => [
+    index('outbound_messages_wamid_idx').on(t.wamid),
+    index('outbound_messages_sent_at_idx').on(t.sentAt),
+    index('outbound_messages_retry_event_id_idx').on(t.retryEventId),
+  ],
 );
 
 /**

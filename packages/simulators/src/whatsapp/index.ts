@@ -9,7 +9,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
  * - `sendText`, `sendImage`, `sendButtonReply`, `sendListReply`, `sendStatus` build notifications
  *   like Meta's, serialize them the way Meta does (non-ASCII as `\uXXXX`, `/` as `\/`), sign them
  *   with `X-Hub-Signature-256` and POST them to the webhook URL;
- * - with `autoStatuses`, every accepted message is followed by sent → delivered → read callbacks.
+ * - with `autoStatuses`, every accepted message is followed by sent → delivered → read callbacks;
+ * - like Graph, it enforces the 24-hour customer-service window by its own clock (a free-form send to
+ *   a user whose last message is 24 h old gets 131047; `advanceClock` moves the clock forward) and the
+ *   per-user pair rate (131056 when one user gets more than the burst, then one per interval).
  */
 
 export const GRAPH_VERSION = 'v21.0';
@@ -28,7 +31,28 @@ export interface WhatsAppSimulatorOptions {
   autoStatuses?: boolean;
   /** Approved template names; a template send with another name gets 132001 (default: the bot's documented defaults). */
   templates?: readonly string[];
+  /**
+   * The pair rate limit, per recipient: `burst` messages at once, then one per `intervalMs`; a send over
+   * it gets 400 with code 131056 (default Meta's: one every 6 s, bursts of 45). `false` turns it off.
+   */
+  pairRate?: PairRate | false;
+  /**
+   * Refuse free-form sends (131047) to a user whose last message reached the simulator 24 h ago or more
+   * by its clock (default true). A recipient who never wrote through the simulator is not checked.
+   */
+  enforceWindow?: boolean;
 }
+
+export interface PairRate {
+  intervalMs: number;
+  burst: number;
+}
+
+/** WhatsApp's pair rate limit: about one message every 6 seconds to one user, bursts of up to 45. */
+export const META_PAIR_RATE: PairRate = { intervalMs: 6000, burst: 45 };
+
+/** The customer-service window: free-form messages only within 24 h of the user's last message. */
+export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** The message service's documented default template names (docs/operations/whatsapp-templates.md). */
 export const DEFAULT_APPROVED_TEMPLATES: readonly string[] = [
@@ -73,14 +97,45 @@ export interface WebhookDelivery {
   status: number;
 }
 
+export interface AfterAcceptFailure {
+  code: number;
+  title?: string;
+  to?: string;
+  type?: string;
+  count?: number;
+  /** Post the failed status (and wait for the webhook's answer) before answering the send: the race where the status comes first. */
+  statusFirst?: boolean;
+}
+
+export interface RejectedSend {
+  to: string;
+  type: string;
+  code: number;
+  at: Date;
+}
+
 export interface WhatsAppSimulator {
   /** Base URL including the version, e.g. http://127.0.0.1:PORT/v21.0 (use as WHATSAPP_API_URL). */
   readonly url: string;
   readonly sent: SentMessage[];
+  /** Sends refused by the window (131047), the pair rate (131056) or an unknown template (132001). */
+  readonly rejected: RejectedSend[];
+  /** The simulator's clock: the real time plus whatever `advanceClock` added. */
+  now(): Date;
+  /** Moves the simulator's clock forward (e.g. 25 h to close every open window). */
+  advanceClock(ms: number): void;
+  /** When each user's last message reached the simulator (its clock). */
+  lastInboundAt(user: string): Date | null;
   onSent(listener: (message: SentMessage) => void): () => void;
   /** Told of every mark-as-read (+ typing indicator) request: the inbound message id it refers to. */
   onMarkRead(listener: (read: { messageId: string; typing: boolean; at: Date }) => void): () => void;
   failNext(count: number, error: GraphErrorSpec): void;
+  /**
+   * Accept (200, a wamid) and then report `failed` in a status webhook with `errors[]`, as WhatsApp does
+   * for a message it could not deliver after all: the next `count` (default 1) sends matching `to` and
+   * `type` (default any), e.g. `{ type: 'image', code: 131053 }`.
+   */
+  failAfterAccept(spec: AfterAcceptFailure): void;
   failFor(to: string, error: GraphErrorSpec | null): void;
   addMedia(bytes: Buffer | Uint8Array, mimeType: string): { mediaId: string };
   expireMedia(mediaId: string): void;
@@ -151,6 +206,15 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   const failures: GraphErrorSpec[] = [];
   const failuresFor = new Map<string, GraphErrorSpec>();
   const media = new Map<string, StoredMedia>();
+  const rejected: RejectedSend[] = [];
+  const afterAccept: Array<AfterAcceptFailure & { left: number }> = [];
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
+  const lastInbound = new Map<string, number>();
+  const pairRate = options.pairRate === false ? null : (options.pairRate ?? META_PAIR_RATE);
+  /** Per recipient, the theoretical arrival time of the next message (GCRA): over the burst when it is too far ahead. */
+  const pairTat = new Map<string, number>();
+  const enforceWindow = options.enforceWindow ?? true;
   let baseUrl = '';
   let closed = false;
   const background = new Set<Promise<unknown>>();
@@ -196,10 +260,14 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
       if (!to || !type || !(type in body)) {
         return graphError(reply, { status: 400, code: 100, message: 'to, type and the typed object are required' });
       }
+      const refuse = (spec: GraphErrorSpec) => {
+        rejected.push({ to, type, code: spec.code, at: new Date(now()) });
+        return graphError(reply, spec);
+      };
       if (type === 'template') {
         const name = (body.template as { name?: unknown } | undefined)?.name;
         if (typeof name !== 'string' || !(options.templates ?? DEFAULT_APPROVED_TEMPLATES).includes(name)) {
-          return graphError(reply, {
+          return refuse({
             status: 404,
             code: 132001,
             message: '(#132001) Template name does not exist in the translation',
@@ -208,8 +276,28 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
       }
       const forRecipient = failuresFor.get(to);
       if (forRecipient) return graphError(reply, forRecipient);
+      const last = lastInbound.get(to);
+      if (enforceWindow && type !== 'template' && last !== undefined && now() - last >= WINDOW_MS) {
+        return refuse({
+          status: 400,
+          code: 131047,
+          message: '(#131047) Re-engagement message: more than 24 hours have passed since the recipient last replied',
+        });
+      }
+      if (pairRate) {
+        const at = now();
+        const tat = Math.max(pairTat.get(to) ?? at, at);
+        if (tat - at > (pairRate.burst - 1) * pairRate.intervalMs) {
+          return refuse({
+            status: 400,
+            code: 131056,
+            message: '(#131056) (Business Account, Consumer Account) pair rate limit hit',
+          });
+        }
+        pairTat.set(to, tat + pairRate.intervalMs);
+      }
       const wamid = makeWamid(to);
-      const message: SentMessage = { wamid, to, type, payload: body, at: new Date() };
+      const message: SentMessage = { wamid, to, type, payload: body, at: new Date(now()) };
       sent.push(message);
       for (const listener of listeners) {
         try {
@@ -218,7 +306,15 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
           // a listener's failure is its own
         }
       }
-      if (options.autoStatuses) track(autoStatuses(wamid, to));
+      const failing = afterAccept.find((f) => (!f.to || f.to === to) && (!f.type || f.type === type));
+      if (failing) {
+        failing.left--;
+        if (failing.left <= 0) afterAccept.splice(afterAccept.indexOf(failing), 1);
+        const title = failing.title ?? 'Message failed to send';
+        const status = sendStatus(wamid, 'failed', { recipient: to, errorCode: failing.code, errorTitle: title });
+        if (failing.statusFirst) await status;
+        else track(status);
+      } else if (options.autoStatuses) track(autoStatuses(wamid, to));
       return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] };
     },
   );
@@ -232,7 +328,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     }
     return {
       messaging_product: 'whatsapp',
-      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${Math.floor(Date.now() / 1000) + 300}`,
+      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${Math.floor(now() / 1000) + 300}`,
       mime_type: stored.mimeType,
       sha256: stored.sha256,
       file_size: stored.bytes.length,
@@ -307,6 +403,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     opts: InboundOptions = {},
   ): Promise<WebhookDelivery> {
     const wamid = opts.wamid ?? makeWamid(from);
+    lastInbound.set(from, now());
     const hide = opts.hidePhone === true && opts.userId !== undefined;
     const contact: Record<string, unknown> = { profile: { name: opts.name ?? 'Test User' } };
     if (!hide) contact.wa_id = from;
@@ -316,7 +413,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
       ...(hide ? {} : { from }),
       ...(opts.userId ? { user_id: opts.userId } : {}),
       id: wamid,
-      timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+      timestamp: String(opts.timestamp ?? Math.floor(now() / 1000)),
       type,
       ...typed,
     };
@@ -333,7 +430,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     const entry: Record<string, unknown> = {
       id: wamid,
       status,
-      timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+      timestamp: String(opts.timestamp ?? Math.floor(now() / 1000)),
       recipient_id: recipient,
     };
     if (status === 'failed') {
@@ -357,6 +454,16 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   return {
     url: `${baseUrl}/${GRAPH_VERSION}`,
     sent,
+    rejected,
+    now: () => new Date(now()),
+    advanceClock(ms) {
+      if (!(ms >= 0)) throw new Error('the simulator clock only moves forward');
+      clockOffsetMs += ms;
+    },
+    lastInboundAt(user) {
+      const at = lastInbound.get(user);
+      return at === undefined ? null : new Date(at);
+    },
     onSent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -367,6 +474,9 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     },
     failNext(count, error) {
       for (let i = 0; i < count; i++) failures.push(error);
+    },
+    failAfterAccept(spec) {
+      afterAccept.push({ ...spec, left: spec.count ?? 1 });
     },
     failFor(to, error) {
       if (error) failuresFor.set(to, error);
