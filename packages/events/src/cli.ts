@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
 import { createDatabase } from '@astria/db';
-import { listDeadLetters, replayDeadLetter } from './dead-letters.js';
+import { listDeadLetters, printDeadLetters, replayDeadLetter } from './dead-letters.js';
+import { runServiceBusDeadLetterCommand } from './transports/servicebus-dlq.js';
 
 const USAGE = `Usage:
   pnpm events dlq list                 list dead-lettered events, oldest first
@@ -18,12 +19,6 @@ function parseCommandLine(argv: string[]) {
     allowPositionals: true,
     options: { all: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
-}
-
-function short(text: string | null, max = 80): string {
-  if (!text) return '';
-  const line = text.replace(/\s+/g, ' ');
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -48,14 +43,6 @@ async function main(argv: string[]): Promise<number> {
   loadDotEnvFile();
   const config = loadConfig('events', sharedConfigSchema);
   if (config.EVENT_TRANSPORT === 'servicebus') {
-    const servicebusDlq = './transports/servicebus-dlq.js'; // loaded only for this transport
-    const { runServiceBusDeadLetterCommand } = (await import(servicebusDlq).catch(() => ({}))) as {
-      runServiceBusDeadLetterCommand?: (config: unknown, command: string, args: string[]) => Promise<number>;
-    };
-    if (!runServiceBusDeadLetterCommand) {
-      console.error('This build has no Service Bus dead-letter support.');
-      return 1;
-    }
     return runServiceBusDeadLetterCommand(config, command, rest);
   }
   const database = await createDatabase({
@@ -65,18 +52,7 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     if (command === 'list') {
-      const letters = await listDeadLetters(database);
-      if (letters.length === 0) {
-        console.log('No dead letters.');
-        return 0;
-      }
-      console.log(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}:`);
-      for (const d of letters) {
-        console.log(
-          `${d.ref.padEnd(16)} ${d.deadLetteredAt.toISOString()}  ${d.subscription} ← ${d.type}  event ${d.eventId}  ` +
-            `after ${d.deliveryCount} deliver${d.deliveryCount === 1 ? 'y' : 'ies'}: ${d.reason}  ${short(d.lastError)}`,
-        );
-      }
+      printDeadLetters(await listDeadLetters(database));
       return 0;
     }
     const toReplay = parsed.values.all ? (await listDeadLetters(database)).map((d) => d.ref) : refs;

@@ -3,10 +3,10 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { EventEnvelope } from './envelope.js';
 import { outboxChannel } from './outbox.js';
 
-export interface DeadLetterView {
-  /** `<schema>:<id>`, what `events dlq replay` takes. */
+/** What every dead letter tells, wherever it is kept (a service's schema, or a Service Bus dead-letter queue). */
+export interface DeadLetterFields {
+  /** What `events dlq replay` takes. */
   ref: string;
-  service: ServiceName;
   subscription: string;
   eventId: string;
   type: string;
@@ -14,7 +14,35 @@ export interface DeadLetterView {
   reason: string;
   lastError: string | null;
   deliveryCount: number;
+  deadLetteredAt: Date | null;
+}
+
+export interface DeadLetterView extends DeadLetterFields {
+  /** `<schema>:<id>`. */
+  ref: string;
+  service: ServiceName;
   deadLetteredAt: Date;
+}
+
+function short(text: string | null, max = 80): string {
+  if (!text) return '';
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** `events dlq list`'s output: a count, then one line a dead letter (or "No dead letters."). */
+export function printDeadLetters(letters: DeadLetterFields[], out: Pick<Console, 'log'> = console): void {
+  if (letters.length === 0) {
+    out.log('No dead letters.');
+    return;
+  }
+  out.log(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}:`);
+  for (const d of letters) {
+    out.log(
+      `${d.ref.padEnd(16)} ${d.deadLetteredAt?.toISOString() ?? ''}  ${d.subscription} ← ${d.type}  event ${d.eventId}  ` +
+        `after ${d.deliveryCount} deliver${d.deliveryCount === 1 ? 'y' : 'ies'}: ${d.reason}  ${short(d.lastError)}`,
+    );
+  }
 }
 
 const SERVICES = Object.keys(SERVICE_SCHEMAS) as ServiceName[];

@@ -3,6 +3,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import Long from 'long';
 import { catalog, EVENT_TYPES, topicName } from '../catalog.js';
+import { type DeadLetterFields, printDeadLetters } from '../dead-letters.js';
 import type { EventEnvelope } from '../envelope.js';
 import { describe, envelopeOf, toServiceBusMessage } from './servicebus/messages.js';
 
@@ -12,18 +13,10 @@ export interface SubscriptionRef {
   subscription: string;
 }
 
-export interface ServiceBusDeadLetter {
-  /** `<topic>/<subscription>#<sequence number>`: what `events dlq replay` takes. */
+export interface ServiceBusDeadLetter extends DeadLetterFields {
+  /** `<topic>/<subscription>#<sequence number>`. */
   ref: string;
   topic: string;
-  subscription: string;
-  eventId: string;
-  type: string;
-  key: string | null;
-  reason: string;
-  lastError: string | null;
-  deliveryCount: number;
-  deadLetteredAt: Date | null;
   sequenceNumber: string;
 }
 
@@ -151,12 +144,6 @@ export function serviceBusClientFromConfig(config: SharedConfig): ServiceBusClie
   throw new Error('SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE is required');
 }
 
-function short(text: string | null, max = 80): string {
-  if (!text) return '';
-  const line = text.replace(/\s+/g, ' ');
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
 /** `events dlq list|replay` for EVENT_TRANSPORT=servicebus (called by cli.ts). */
 export async function runServiceBusDeadLetterCommand(
   config: SharedConfig,
@@ -167,18 +154,7 @@ export async function runServiceBusDeadLetterCommand(
 ): Promise<number> {
   try {
     if (command === 'list') {
-      const letters = await listServiceBusDeadLetters(client);
-      if (letters.length === 0) {
-        out.log('No dead letters.');
-        return 0;
-      }
-      out.log(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}:`);
-      for (const d of letters) {
-        out.log(
-          `${d.ref}  ${d.deadLetteredAt?.toISOString() ?? ''}  ${d.subscription} ← ${d.type}  event ${d.eventId}  ` +
-            `after ${d.deliveryCount} deliver${d.deliveryCount === 1 ? 'y' : 'ies'}: ${d.reason}  ${short(d.lastError)}`,
-        );
-      }
+      printDeadLetters(await listServiceBusDeadLetters(client), out);
       return 0;
     }
     if (command !== 'replay') return 2;
