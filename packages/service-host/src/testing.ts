@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { ServiceName } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import {
@@ -102,4 +103,19 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
       if (!options.database) await database.destroy();
     },
   };
+}
+
+/**
+ * The app's OpenAPI document (from its route schemas) beside the one committed at `file`
+ * (`docs/api/<service>.json`). With `UPDATE_API_DOCS=1` (`pnpm docs:api`) the committed file is
+ * rewritten first, so a test comparing the two fails only when someone changed a route and not its document.
+ */
+export async function apiDocuments(app: FastifyInstance, file: URL): Promise<{ committed: string; current: string }> {
+  const current = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+  if (process.env.UPDATE_API_DOCS === '1') {
+    await mkdir(new URL('.', file), { recursive: true });
+    await writeFile(file, current);
+  }
+  const committed = await readFile(file, 'utf8').catch(() => '(missing: run pnpm docs:api)\n');
+  return { committed, current };
 }
