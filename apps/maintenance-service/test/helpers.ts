@@ -1,6 +1,6 @@
 import { loadConfig, type MaintenanceServiceConfig, maintenanceServiceConfigSchema } from '@astria/config';
 import type { Database } from '@astria/db';
-import type { TestDatabase } from '@astria/db/testing';
+import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { buildTestService } from '@astria/service-host/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -89,6 +89,23 @@ export async function buildApp(
     database,
   });
   return app;
+}
+
+/** The app with default test options on a fresh database; close() closes both. */
+export async function startApp(): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  await ensureMessagingTables(database);
+  const app = await buildApp(database, {
+    config: testConfig(),
+    imageMaintenance: recordingImageMaintenance().provider,
+  });
+  return {
+    app,
+    async close() {
+      await app.close();
+      await database.destroy();
+    },
+  };
 }
 
 /** A promise a test resolves when it chooses. */

@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import type { Database } from '@astria/db';
 import { createOutbox, normalizeUserId } from '@astria/events';
 import { applyReviewedPayment, listNeedsReview, listRejections } from './review.js';
@@ -15,9 +16,21 @@ export interface CliIo {
   err(line: string): void;
 }
 
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+/** `apply`'s arguments: the payment id and the optional overrides; undefined when malformed. */
+function applyArguments(args: string[]): { id: string; tier?: string; user?: string } | undefined {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { tier: { type: 'string' }, user: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [id, ...rest] = positionals;
+    if (!id || rest.length > 0) return undefined;
+    return { id, ...values };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The CLI without process concerns (tested directly). Returns the exit code. */
@@ -48,9 +61,9 @@ export async function runPaymentsCli(
     }
     return 0;
   }
-  if (command === 'apply' && args[0] && !args[0].startsWith('--')) {
-    const tierText = option(args, '--tier');
-    const userText = option(args, '--user');
+  const apply = command === 'apply' ? applyArguments(args) : undefined;
+  if (apply) {
+    const { id, tier: tierText, user: userText } = apply;
     const tier = tierText === undefined ? undefined : parseTier(tierText);
     if (tier === null) {
       io.err(`--tier must be lite, standard or premium (got "${tierText}")`);
@@ -61,7 +74,7 @@ export async function runPaymentsCli(
       io.err(`--user is not a phone number (got "${userText}")`);
       return 2;
     }
-    const result = await applyReviewedPayment(database, createOutbox('payment-service'), args[0], {
+    const result = await applyReviewedPayment(database, createOutbox('payment-service'), id, {
       ...(tier ? { tier } : {}),
       ...(userId ? { userId } : {}),
     });
@@ -75,7 +88,7 @@ export async function runPaymentsCli(
       io.err(`Not applied: ${why}.`);
       return 1;
     }
-    io.out(`Applied ${args[0]}: payment_received ${result.eventId} (tier ${result.tier}).`);
+    io.out(`Applied ${id}: payment_received ${result.eventId} (tier ${result.tier}).`);
     return 0;
   }
   io.err(USAGE);

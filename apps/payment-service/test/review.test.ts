@@ -76,5 +76,9 @@ describe('operator review: pnpm payments review / apply', () => {
   it('prints usage for unknown commands', async () => {
     expect(await cli('nope')).toMatchObject({ code: 2, err: expect.stringContaining('Usage') });
     expect(await cli('apply')).toMatchObject({ code: 2 });
+    // Arguments go through node:util parseArgs: an unknown option, a missing value or a second id is usage.
+    expect(await cli('apply', 'x', '--color', 'red')).toMatchObject({ code: 2, err: expect.stringContaining('Usage') });
+    expect(await cli('apply', 'x', '--tier')).toMatchObject({ code: 2 });
+    expect(await cli('apply', 'x', 'y')).toMatchObject({ code: 2 });
   });
 });

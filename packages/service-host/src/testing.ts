@@ -106,12 +106,24 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
 }
 
 /**
- * The app's OpenAPI document (from its route schemas) beside the one committed at `file`
- * (`docs/api/<service>.json`). With `UPDATE_API_DOCS=1` (`pnpm docs:api`) the committed file is
- * rewritten first, so a test comparing the two fails only when someone changed a route and not its document.
+ * A service's OpenAPI document (from its route schemas) beside the one committed as
+ * `docs/api/<service>.json`. With `UPDATE_API_DOCS=1` (`pnpm docs:api`) the committed file is rewritten
+ * first, so a test comparing the two fails only when a route changed and its document did not.
+ * `start` builds the app the way the service's tests do; it is closed before this returns.
  */
-export async function apiDocuments(app: FastifyInstance, file: URL): Promise<{ committed: string; current: string }> {
-  const current = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+export async function apiDocuments(
+  service: ServiceName,
+  start: () => Promise<{ app: FastifyInstance; close(): Promise<void> }>,
+): Promise<{ committed: string; current: string }> {
+  // From packages/service-host/{src,dist}/testing.* to the repo's docs/api.
+  const file = new URL(`../../../docs/api/${service}.json`, import.meta.url);
+  const started = await start();
+  let current: string;
+  try {
+    current = `${JSON.stringify(started.app.swagger(), null, 2)}\n`;
+  } finally {
+    await started.close();
+  }
   if (process.env.UPDATE_API_DOCS === '1') {
     await mkdir(new URL('.', file), { recursive: true });
     await writeFile(file, current);
