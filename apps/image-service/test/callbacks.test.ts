@@ -80,6 +80,34 @@ describe('Astria callbacks', () => {
     );
   });
 
+  it('hostile but authentic callbacks get a 4xx or are stored sanitized, never a 5xx', async () => {
+    const tuneId = await silentTune(h, 'req-hostile', '972510000009');
+    const path = callbackUrls('http://x', SIGNING_SECRET, 'req-hostile').prompts.replace('http://x', '');
+    const [p1] = promptsOf(h, tuneId);
+    const deep = `${'{"a":['.repeat(5000)}1${']}'.repeat(5000)}`;
+    const refused: Array<[string, string]> = [
+      ['null', 'null'],
+      ['a number', '42'],
+      ['NUL in the text', JSON.stringify({ prompt: { ...p1, text: 'a\u0000b' } })],
+      ['lone surrogate in an image URL', JSON.stringify({ prompt: { ...p1, images: ['https://x/\ud800.jpg'] } })],
+      ['NUL in a timestamp', JSON.stringify({ prompt: { ...p1, created_at: '2026\u0000' } })],
+      ['id 1e308', JSON.stringify({ prompt: { ...p1, id: 1e308 } })],
+      ['10,000 prompts', JSON.stringify(Array.from({ length: 10_000 }, () => p1))],
+    ];
+    for (const [name, raw] of refused) {
+      const { statusCode } = await post(path, null, raw);
+      expect([400, 413], name).toContain(statusCode);
+    }
+    expect(await count(h.database, 'imaging.prompts', "request_id = 'req-hostile'")).toBe(0);
+    // A finished prompt whose user_error is 5,000 levels deep with NUL and lone surrogates: kept, sanitized, cut.
+    const withError = `{"prompt":{"id":${p1?.id},"tune_id":${tuneId},"images":[],"user_error":{"x\\u0000":"\\ud800","d":${deep}}}}`;
+    const response = await post(path, null, withError);
+    expect(response.statusCode).toBeLessThan(300);
+    expect(await count(h.database, 'imaging.prompts', "request_id = 'req-hostile' and length(user_error) <= 520")).toBe(
+      1,
+    );
+  });
+
   it('per-prompt callbacks: each prompt recorded once, images_generated once when all are in', async () => {
     const tuneId = await silentTune(h, 'req-each', '972510000002');
     const urls = callbackUrls('http://x', SIGNING_SECRET, 'req-each');

@@ -2,6 +2,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface MessageMetrics {
   webhookRequests: Counter<'outcome'>;
+  webhookRefused: Counter<'part' | 'reason'>;
   inboundMessages: Counter<'type' | 'outcome'>;
   statuses: Counter<'status' | 'outcome'>;
   ingestDuration: Histogram<'outcome'>;
@@ -25,6 +26,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_webhook_requests_total',
       help: 'WhatsApp webhook POSTs by outcome (accepted, bad_signature, bad_payload, too_large, unavailable)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookRefused: new Counter({
+      name: 'whatsapp_webhook_refused_total',
+      help: 'Messages and statuses of a webhook refused (the rest is stored and answered 200), by part and reason (malformed, too_long, unstorable)',
+      labelNames: ['part', 'reason'],
       registers: [registry],
     }),
     inboundMessages: new Counter({

@@ -328,6 +328,39 @@ describe('WhatsApp webhook', () => {
       expect(await count('conversations', `user_id = 'US.13491208655302741918'`)).toBe(1);
     });
 
+    it('stores the valid messages of a POST, refuses (200, counted) those PostgreSQL cannot hold or over a limit', async () => {
+      const good = textMessage('15550000410', 'hello');
+      const hostile = [
+        textMessage('15550000411', 'id too long', { id: `wamid.${'A'.repeat(100_000)}` }),
+        textMessage('15550000412', 'nul \u0000 in the text'),
+        textMessage('15550000413', 'lone \ud800 surrogate'),
+        textMessage('15550000414', 'x'.repeat(70_000)),
+        textMessage('15550000415', 'control char id', { id: 'wamid.\u0007bell' }),
+      ];
+      const response = await postJson(
+        notification({
+          contacts: [{ profile: { name: 'Name \ud83d with \u0000' }, wa_id: '15550000410' }],
+          messages: [...hostile, good],
+          statuses: [
+            { id: 'wamid.status\u0000nul', status: 'delivered', timestamp: '1764000000', recipient_id: '15550000410' },
+            { id: `wamid.${'B'.repeat(5000)}`, status: 'read', timestamp: '1764000000', recipient_id: '15550000410' },
+          ],
+        }),
+      );
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ accepted: 1, statuses: 0, refused: 7 });
+      expect(await count('inbound_messages', `wamid = '${good.id}'`)).toBe(1);
+      expect(await count('inbound_messages', `user_id like '155500004%'`)).toBe(1);
+      const metrics = await h.app.inject('/metrics');
+      expect(metrics.body).toMatch(/whatsapp_webhook_refused_total\{part="message",reason="too_long"[^}]*\} [1-9]/);
+      expect(metrics.body).toMatch(/whatsapp_webhook_refused_total\{part="message",reason="unstorable"[^}]*\} [1-9]/);
+      expect(metrics.body).toMatch(/whatsapp_webhook_refused_total\{part="status",reason="unstorable"[^}]*\} [1-9]/);
+      // Nothing but refusals: still 200, nothing stored, so Meta does not retry it for days.
+      const only = await postJson(notification({ messages: [hostile[0]] }));
+      expect(only.statusCode).toBe(200);
+      expect(only.json()).toMatchObject({ accepted: 0, refused: 1 });
+    });
+
     it('never answers 5xx to fuzzed or mutated payloads', async () => {
       const base = JSON.parse(fixture('text').toString());
       const mutations: unknown[] = [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Database, payments as schema } from '@astria/db';
 import type { EventRuntime } from '@astria/events';
+import { boundedJson, sanitizeText } from '@astria/service-kit';
 import { and, eq } from 'drizzle-orm';
 import type { IncomingPayment, Provider } from './payment.js';
 
@@ -49,7 +50,7 @@ export async function recordPayment(
         amount: payment.amount,
         currency: payment.currency,
         name: payment.name,
-        rawPayload,
+        rawPayload: boundedJson(rawPayload),
       })
       .onConflictDoNothing({ target: [payments.provider, payments.providerPaymentId] })
       .returning({ id: payments.id });
@@ -86,12 +87,21 @@ function eqPayment(provider: Provider, providerPaymentId: string) {
   return and(eq(payments.provider, provider), eq(payments.providerPaymentId, providerPaymentId));
 }
 
-/** Keeps a webhook we answered 422, verbatim, for an operator to review. */
+/**
+ * Keeps a webhook we refused (422) for an operator to review: verbatim when it is an ordinary payload,
+ * else sanitized and bounded (boundedJson: no NUL or lone surrogate jsonb would refuse, nesting cut at 32
+ * levels so nothing recurses deeper, about 64 kB at most), so keeping it can never fail.
+ */
 export async function recordRejection(
   database: Database,
   input: { provider: Provider; reason: string; rawPayload: unknown },
 ): Promise<string> {
   const id = randomUUID();
-  await database.db.insert(paymentRejections).values({ id, ...input });
+  await database.db.insert(paymentRejections).values({
+    id,
+    provider: input.provider,
+    reason: sanitizeText(input.reason, 500),
+    rawPayload: boundedJson(input.rawPayload),
+  });
   return id;
 }

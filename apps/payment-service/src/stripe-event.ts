@@ -1,6 +1,15 @@
 import { normalizeUserId } from '@astria/events';
+import { storableId } from '@astria/service-kit';
 import type Stripe from 'stripe';
-import { type IncomingPayment, type Interpretation, reviewReason } from './payment.js';
+import { z } from 'zod';
+import {
+  type IncomingPayment,
+  type Interpretation,
+  PAYMENT_LIMITS,
+  reviewReason,
+  storableName,
+  unstorablePayment,
+} from './payment.js';
 import type { Tier } from './tiers.js';
 
 export const PAYMENT_EVENT_TYPES = new Set(['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
@@ -17,15 +26,43 @@ export function fromMinorUnits(amount: number | null | undefined, currency: stri
   return amount / 10 ** exponent;
 }
 
-/** The paid checkout session an event is about, or why the event is not a payment. Pure. */
+/**
+ * The fields of a Checkout Session the service reads, with explicit limits (others pass through). A paid
+ * session that fails it is refused for review: no retry of a signed event can change it.
+ */
+export const checkoutSessionSchema = z.looseObject({
+  object: z.literal('checkout.session'),
+  id: storableId(PAYMENT_LIMITS.id),
+  payment_status: z.string().max(64).nullable().optional(),
+  client_reference_id: z.string().max(200).nullable().optional(),
+  currency: z.string().max(16).nullable().optional(),
+  amount_total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  customer_details: z
+    .looseObject({ name: z.string().max(10_000).nullable().optional() })
+    .nullable()
+    .optional(),
+  payment_link: z
+    .union([z.string().max(PAYMENT_LIMITS.id), z.looseObject({ id: z.string().max(PAYMENT_LIMITS.id) })])
+    .nullable()
+    .optional(),
+});
+
+/** The paid checkout session an event is about, why the event is not a payment, or why it is refused. Pure. */
 export function paidSession(
   event: Stripe.Event,
-): { kind: 'session'; session: Stripe.Checkout.Session } | { kind: 'ignored'; reason: string } {
+):
+  | { kind: 'session'; session: Stripe.Checkout.Session }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'rejected'; reason: string } {
   if (!PAYMENT_EVENT_TYPES.has(event.type)) return { kind: 'ignored', reason: `event type ${event.type}` };
-  const session = event.data.object as Stripe.Checkout.Session;
-  if (session?.object !== 'checkout.session' || typeof session.id !== 'string') {
-    return { kind: 'ignored', reason: 'not a checkout session' };
+  const object = event.data.object as { object?: unknown } | null;
+  if (object?.object !== 'checkout.session') return { kind: 'ignored', reason: 'not a checkout session' };
+  const parsed = checkoutSessionSchema.safeParse(object);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { kind: 'rejected', reason: `session ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
   }
+  const session = parsed.data as unknown as Stripe.Checkout.Session;
   // `completed` with payment_status `unpaid` is a delayed method (bank debit): async_payment_succeeded follows.
   if (event.type === 'checkout.session.completed' && session.payment_status !== 'paid') {
     return { kind: 'ignored', reason: `payment_status ${session.payment_status}` };
@@ -71,7 +108,9 @@ export function interpretStripeSession(
     tier,
     amount: fromMinorUnits(session.amount_total, session.currency),
     currency,
-    name: session.customer_details?.name?.trim().slice(0, 200) || null,
+    name: storableName(session.customer_details?.name),
   };
+  const unstorable = unstorablePayment(payment);
+  if (unstorable !== null) return { kind: 'rejected', reason: unstorable };
   return { kind: 'payment', payment, reviewReason: reviewReason(payment, paymentLinkId(session)) };
 }

@@ -1,7 +1,14 @@
 import type { PaymentServiceConfig } from '@astria/config';
 import { normalizeUserId } from '@astria/events';
 import { readPath } from './field-path.js';
-import { type IncomingPayment, type Interpretation, reviewReason, toAmount } from './payment.js';
+import {
+  type IncomingPayment,
+  type Interpretation,
+  reviewReason,
+  storableName,
+  toAmount,
+  unstorablePayment,
+} from './payment.js';
 import { parseTier } from './tiers.js';
 
 /** Where each value sits in a SUMIT webhook (they differ per SUMIT account). */
@@ -60,13 +67,15 @@ export function interpretSumit(body: unknown, options: SumitOptions): Interpreta
   const tierName = text(readPath(body, fields.tier));
   const payment: IncomingPayment = {
     provider: 'sumit',
-    providerPaymentId: paymentId.slice(0, 200),
+    providerPaymentId: paymentId,
     providerEventId: null,
     userId,
     tier: parseTier(tierName),
     amount: toAmount(readPath(body, fields.amount)),
     currency: options.currency,
-    name: text(readPath(body, fields.name))?.slice(0, 200) ?? null,
+    name: storableName(text(readPath(body, fields.name))),
   };
+  const unstorable = unstorablePayment(payment);
+  if (unstorable !== null) return { kind: 'rejected', reason: unstorable };
   return { kind: 'payment', payment, reviewReason: reviewReason(payment, tierName) };
 }

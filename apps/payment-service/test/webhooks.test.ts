@@ -186,6 +186,48 @@ describe('payment-service webhooks', () => {
       const [event] = await eventsFor('5005');
       expect(event).toMatchObject({ key: '972507654321', data: { userId: '972507654321', tier: 'premium' } });
     });
+
+    it('refuses hostile payloads with a 4xx and keeps them sanitized and bounded: NUL, lone surrogates, 1e308, deep nesting', async () => {
+      const base = fixture('sumit-payment.json') as Record<string, unknown> & { Properties: Record<string, unknown> };
+      // 5,000 levels, as bytes (JSON.stringify itself would overflow on it).
+      const deep = `${'{"a":['.repeat(5000)}"x"${']}'.repeat(5000)}`;
+      const hostile: Array<[string, unknown]> = [
+        ['nul in the payment id', { ...base, EntityID: 'P\u0000-6001' }],
+        ['lone surrogate in the payment id', { ...base, EntityID: 'P\ud800-6002' }],
+        ['amount 1e308', { ...base, EntityID: 6003, Properties: { ...base.Properties, 'Property_M-12': [1e308] } }],
+        ['amount -1e308', { ...base, EntityID: 6004, Properties: { ...base.Properties, 'Property_M-12': ['1e308'] } }],
+        ['deep nesting, no id', `{"Deep":${deep},"Bad":"a\\u0000\\ud800"}`],
+      ];
+      for (const [name, body] of hostile) {
+        const response = await postSumit(t.app, body);
+        expect(response.statusCode, name).toBe(422);
+      }
+      const kept = await rows<{ reason: string; raw: string }>(
+        t.database,
+        sql`select reason, raw_payload::text as raw from payments.payment_rejections
+            where received_at > now() - interval '1 minute' and reason not like 'missing phone%'
+            order by received_at desc limit 5`,
+      );
+      expect(kept.map((k) => k.reason).sort()).toEqual(
+        [
+          'amount out of range (limit 100000000000)',
+          'amount out of range (limit 100000000000)',
+          'missing payment id (EntityID)',
+          'payment id: unstorable: control character or lone surrogate',
+          'payment id: unstorable: control character or lone surrogate',
+        ].sort(),
+      );
+      expect(kept.every((k) => k.raw.length < 70_000)).toBe(true);
+      expect(kept.some((k) => k.raw.includes('…[depth]'))).toBe(true);
+      // A hostile name on a good payment is stored sanitized; the payment is applied.
+      const named = await postSumit(t.app, {
+        ...base,
+        EntityID: 6005,
+        Properties: { ...base.Properties, 'Property_M-3': [{ Name: 'Lite' }], 'Property_M-10': ['Dana \u0000 \udfff'] },
+      });
+      expect(named.json()).toEqual({ status: 'applied' });
+      expect((await paymentsOf('sumit', '6005'))[0]?.name).toBe('Dana \ufffd \ufffd');
+    });
   });
 
   describe('Stripe: POST /stripe/webhook', () => {
@@ -301,6 +343,27 @@ describe('payment-service webhooks', () => {
       });
       expect(await eventsFor('cs_no_tier')).toHaveLength(0);
       expect(await eventsFor('cs_no_user')).toHaveLength(0);
+    });
+
+    it('answers 400 to a correctly signed body that is not an event (null, array, number), and 422 to a hostile session', async () => {
+      for (const body of [null, [], 42, 'evt', { id: 'evt_1' }, { id: 'evt_2', type: 'x', data: null }]) {
+        const response = await postStripe(t.app, body);
+        expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      }
+      const hostile: Array<[string, Record<string, unknown>]> = [
+        ['amount 1e308', { id: 'cs_huge', amount_total: 1e308 }],
+        ['amount over numeric(14,3)', { id: 'cs_over', amount_total: 9_000_000_000_000_000 }],
+        ['nul in the session id', { id: 'cs_\u0000nul' }],
+        ['lone surrogate in the session id', { id: 'cs_\ud800' }],
+        ['wrong types', { id: 'cs_types', client_reference_id: 42, currency: { x: 1 } }],
+      ];
+      for (const [name, session] of hostile) {
+        const response = await postStripe(t.app, stripeEvent({ id: `evt_${name.replace(/\W/g, '')}`, session }));
+        expect(response.statusCode, name).toBe(422);
+      }
+      for (const id of ['cs_huge', 'cs_over', 'cs_types']) expect(await paymentsOf('stripe', id)).toHaveLength(0);
+      const kept = await rows(t.database, sql`select 1 from payments.payment_rejections where provider = 'stripe'`);
+      expect(kept.length).toBeGreaterThanOrEqual(hostile.length);
     });
   });
 

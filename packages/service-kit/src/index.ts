@@ -18,3 +18,13 @@ export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
 export { type BackoffPolicy, backoffDelay, type RetryPolicy, withRetry } from './retry.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
+export {
+  boundedJson,
+  hasControlCharacters,
+  type JsonBounds,
+  sanitizeText,
+  storableId,
+  storableString,
+  type TextProblem,
+  textProblem,
+} from './storable.js';

@@ -1,4 +1,5 @@
 /** Parsing of Astria callback bodies and prompt objects: pure, no I/O. */
+import { boundedJson, sanitizeText } from '@astria/service-kit';
 
 export interface AstriaPrompt {
   id: number;
@@ -52,11 +53,12 @@ export function parsePrompt(raw: unknown): AstriaPrompt {
     tuneId: positiveInt(raw.tune_id),
     text: optionalString(raw.text),
     images: images as string[],
+    // Any JSON Astria sends here, deep or hostile, becomes a storable string of at most ~500 characters.
     userError:
       typeof userError === 'string' && userError
-        ? userError
+        ? sanitizeText(userError, 500)
         : userError
-          ? JSON.stringify(userError).slice(0, 500)
+          ? sanitizeText(JSON.stringify(boundedJson(userError, { maxDepth: 8, maxChars: 1000 })), 500)
           : null,
     createdAt: optionalString(raw.created_at),
   };

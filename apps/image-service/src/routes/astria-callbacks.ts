@@ -1,4 +1,4 @@
-import { errorResponseSchema, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
+import { errorResponseSchema, safeEqual, storableString, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { markTuneTrained, recordPrompts } from '../callbacks.js';
@@ -7,23 +7,20 @@ import { type CallbackBody, MalformedCallbackError, parseCallbackBody } from '..
 
 /** Astria's numeric ids (a number, or a string of digits). */
 const astriaId = z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d{1,15}$/)]);
-const timestamp = z.string().max(64).nullable().optional();
+/** Every string that is stored is storable (no NUL, no lone surrogate: 400, never a 500) and bounded. */
+const timestamp = storableString(64).nullable().optional();
 
 /** A prompt as Astria sends it (only the fields the service reads; others pass through). */
 const prompt = z.looseObject({
   id: astriaId,
   tune_id: astriaId.nullable().optional(),
-  text: z.string().max(20_000).nullable().optional(),
+  text: storableString(20_000).nullable().optional(),
   images: z
-    .array(
-      z
-        .string()
-        .max(4096)
-        .regex(/^https?:\/\//),
-    )
+    .array(storableString(4096).regex(/^https?:\/\//))
     .max(200)
     .nullable()
     .optional(),
+  /** A string or any JSON: stored sanitized, cut to 500 characters (domain/callbacks.ts). */
   user_error: z.unknown().optional(),
   created_at: timestamp,
 });

@@ -9,6 +9,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { NotAWhatsAppNotification, parseNotification } from '../webhook/notification.js';
+import { recordRefusals } from '../webhook/refusals.js';
 
 /** Meta allows up to 3 MB per notification; we accept up to 4 MB and answer 413 above. */
 export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
@@ -86,7 +87,15 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
         headers: notificationHeaders,
         body: notificationBody,
         response: {
-          200: z.object({ ok: z.literal(true), accepted: z.number(), duplicates: z.number(), statuses: z.number() }),
+          200: z.object({
+            ok: z.literal(true),
+            accepted: z.number(),
+            duplicates: z.number(),
+            statuses: z.number(),
+            refused: z
+              .number()
+              .describe('messages and statuses refused for good (malformed, over a limit, unstorable)'),
+          }),
           400: errorBody,
           401: errorBody,
           503: errorBody,
@@ -113,11 +122,12 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
           .code(400)
           .send({ error: 'bad_payload', message: `Not a WhatsApp notification: ${(error as Error).message}` });
       }
+      recordRefusals(request.log, metrics, parsed.refused);
       try {
         const result = await app.webhookIngest.ingest(parsed, request.id);
         metrics.webhookRequests.inc({ outcome: 'accepted' });
         metrics.ingestDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);
-        return reply.code(200).send({ ok: true, ...result });
+        return reply.code(200).send({ ok: true, ...result, refused: parsed.refused.length });
       } catch (error) {
         metrics.webhookRequests.inc({ outcome: 'unavailable' });
         metrics.ingestDuration.observe({ outcome: 'unavailable' }, (performance.now() - started) / 1000);

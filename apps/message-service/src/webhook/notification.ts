@@ -1,10 +1,37 @@
 import { normalizeUserId, payloads } from '@astria/events';
+import { sanitizeText, storableId, textProblem } from '@astria/service-kit';
 import { z } from 'zod';
 
 /**
  * WhatsApp webhook notifications → our normalized inbound messages and status updates.
- * Pure: no I/O. Unknown fields are tolerated; a malformed message is skipped (counted), never a crash.
+ * Pure: no I/O. Unknown fields are tolerated; a message or status that is malformed, or carries a value
+ * PostgreSQL cannot hold (NUL, lone surrogate, an id with control characters, anything over the limits
+ * below), is refused with its reason (`refused`), never a crash and never a retry: its neighbours are kept.
  */
+
+/** Explicit limits on what a notification may carry (Meta's own are far lower: wamids are ~60 characters). */
+export const NOTIFICATION_LIMITS = {
+  /** wamids, media ids, context and reaction ids. */
+  id: 256,
+  /** `from`, `user_id`, `recipient_id`, `wa_id`: phone digits or a business-scoped user id. */
+  user: 128,
+  /** Message `type`, status `status`. */
+  kind: 64,
+  /** A text body or an image caption (WhatsApp allows 65,536 characters in a user's message). */
+  text: 65_536,
+  /** Button/list reply ids and titles, template button payloads. */
+  reply: 1024,
+  /** A profile name is kept, sanitized and cut to this (WhatsApp allows 25 characters). */
+  name: 256,
+  /** Timestamps as strings. */
+  timestamp: 32,
+  /** Messages and statuses in one change. */
+  items: 10_000,
+} as const;
+
+const L = NOTIFICATION_LIMITS;
+const userRef = storableId(L.user).optional();
+const tsValue = z.union([z.string().max(L.timestamp), z.number()]).optional();
 
 const contact = z.looseObject({
   wa_id: z.string().optional(),
@@ -13,19 +40,22 @@ const contact = z.looseObject({
 });
 
 const message = z.looseObject({
-  id: z.string().min(1),
-  from: z.string().optional(),
-  user_id: z.string().optional(),
-  timestamp: z.union([z.string(), z.number()]).optional(),
-  type: z.string().min(1),
+  id: storableId(L.id),
+  from: userRef,
+  user_id: userRef,
+  timestamp: tsValue,
+  type: storableId(L.kind),
 });
 
 const status = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  timestamp: z.union([z.string(), z.number()]).optional(),
-  recipient_id: z.string().optional(),
-  errors: z.array(z.looseObject({ code: z.number().optional(), title: z.string().optional() })).optional(),
+  id: storableId(L.id),
+  status: z.string().min(1).max(L.kind),
+  timestamp: tsValue,
+  recipient_id: userRef,
+  errors: z
+    .array(z.looseObject({ code: z.number().int().optional(), title: z.string().optional() }))
+    .max(100)
+    .optional(),
 });
 
 const change = z.looseObject({
@@ -33,9 +63,9 @@ const change = z.looseObject({
   value: z
     .looseObject({
       metadata: z.looseObject({ phone_number_id: z.string().optional() }).optional(),
-      contacts: z.array(z.unknown()).optional(),
-      messages: z.array(z.unknown()).optional(),
-      statuses: z.array(z.unknown()).optional(),
+      contacts: z.array(z.unknown()).max(L.items).optional(),
+      messages: z.array(z.unknown()).max(L.items).optional(),
+      statuses: z.array(z.unknown()).max(L.items).optional(),
     })
     .optional(),
 });
@@ -82,13 +112,22 @@ export interface StatusUpdate {
   errorTitle: string | null;
 }
 
+/** A message or status of a notification that was not taken, and why (e.g. `messages.0.id: too_long`). */
+export interface Refusal {
+  part: 'message' | 'status';
+  /** `malformed` (wrong type, missing), `too_long`, `unstorable` (NUL, lone surrogate, control character). */
+  reason: 'malformed' | 'too_long' | 'unstorable';
+  /** Where, e.g. `entry.0.changes.0.value.messages.1.id`, and what zod said, sanitized and cut. */
+  detail: string;
+}
+
 export interface ParsedNotification {
   messages: InboundMessage[];
   statuses: StatusUpdate[];
   /** Changes for another phone number id, or another field. */
   ignoredChanges: number;
-  /** Messages or statuses that could not be understood. */
-  malformed: number;
+  /** Messages or statuses that were refused (malformed, or holding what cannot be stored). */
+  refused: Refusal[];
 }
 
 export class NotAWhatsAppNotification extends Error {}
@@ -111,9 +150,10 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 export function parseNotification(body: unknown, phoneNumberId: string, now = Date.now()): ParsedNotification {
   const parsed = notificationSchema.safeParse(body);
   if (!parsed.success) throw new NotAWhatsAppNotification(parsed.error.issues[0]?.message ?? 'invalid notification');
-  const result: ParsedNotification = { messages: [], statuses: [], ignoredChanges: 0, malformed: 0 };
-  for (const entry of parsed.data.entry) {
-    for (const ch of entry.changes) {
+  const result: ParsedNotification = { messages: [], statuses: [], ignoredChanges: 0, refused: [] };
+  for (const [e, entry] of parsed.data.entry.entries()) {
+    for (const [c, ch] of entry.changes.entries()) {
+      const at = `entry.${e}.changes.${c}.value`;
       const value = ch.value;
       if (!value || (ch.field !== undefined && ch.field !== 'messages')) {
         result.ignoredChanges++;
@@ -126,20 +166,36 @@ export function parseNotification(body: unknown, phoneNumberId: string, now = Da
       const contacts = (value.contacts ?? [])
         .map((c) => contact.safeParse(c))
         .flatMap((c) => (c.success ? [c.data] : []));
-      for (const raw of value.messages ?? []) {
+      for (const [i, raw] of (value.messages ?? []).entries()) {
+        const where = `${at}.messages.${i}`;
         const m = message.safeParse(raw);
         if (!m.success) {
-          result.malformed++;
+          result.refused.push(refusalOf('message', where, m.error));
           continue;
         }
         const normalized = normalizeMessage(m.data, contacts, now);
-        if (normalized) result.messages.push(normalized);
-        else result.malformed++;
+        const problem = normalized ? unstorableField(normalized) : null;
+        if (normalized && !problem) result.messages.push(normalized);
+        else
+          result.refused.push(
+            problem
+              ? { part: 'message', ...problem, detail: `${where}.${problem.detail}` }
+              : {
+                  part: 'message',
+                  reason: 'malformed',
+                  detail: `${where}: no user or no content for its type`,
+                },
+          );
       }
-      for (const raw of value.statuses ?? []) {
+      for (const [i, raw] of (value.statuses ?? []).entries()) {
+        const where = `${at}.statuses.${i}`;
         const s = status.safeParse(raw);
-        if (!s.success || !(s.data.status in STATUS_RANK)) {
-          result.malformed++;
+        if (!s.success) {
+          result.refused.push(refusalOf('status', where, s.error));
+          continue;
+        }
+        if (!(s.data.status in STATUS_RANK)) {
+          result.refused.push({ part: 'status', reason: 'malformed', detail: `${where}.status: unknown status` });
           continue;
         }
         const error = s.data.errors?.[0];
@@ -149,12 +205,50 @@ export function parseNotification(body: unknown, phoneNumberId: string, now = Da
           recipient: s.data.recipient_id ?? null,
           timestamp: s.data.timestamp !== undefined ? toMs(s.data.timestamp, now) : null,
           errorCode: error?.code ?? null,
-          errorTitle: error?.title ?? null,
+          errorTitle: error?.title !== undefined ? sanitizeText(error.title, 500) : null,
         });
       }
     }
   }
   return result;
+}
+
+function refusalOf(part: Refusal['part'], where: string, error: z.ZodError): Refusal {
+  const issue = error.issues[0];
+  const message = issue?.message ?? 'invalid';
+  const reason = message.startsWith('too_long')
+    ? 'too_long'
+    : message.startsWith('unstorable')
+      ? 'unstorable'
+      : 'malformed';
+  const path = issue?.path.length ? `.${issue.path.join('.')}` : '';
+  return { part, reason, detail: sanitizeText(`${where}${path}: ${message}`, 300) };
+}
+
+/** The strings of a normalized message that are stored or published, with their limits. */
+const MESSAGE_FIELDS: ReadonlyArray<[string, (m: InboundMessage) => string | undefined | null, number]> = [
+  ['text.body', (m) => m.text, L.text],
+  ['reply.id', (m) => m.replyId, L.reply],
+  ['reply.title', (m) => m.replyTitle, L.reply],
+  ['image.id', (m) => m.image?.mediaId, L.id],
+  ['image.mime_type', (m) => m.image?.mimeType, L.kind],
+  ['image.sha256', (m) => m.image?.sha256, L.id],
+  ['image.caption', (m) => m.image?.caption, L.text],
+  ['context.id', (m) => m.contextId, L.id],
+  ['reaction.message_id', (m) => m.reactionTo, L.id],
+  ['user', (m) => m.userId, L.user],
+];
+
+/** The first stored field of a message that is too long or cannot be stored, or null. */
+function unstorableField(m: InboundMessage): Omit<Refusal, 'part'> | null {
+  for (const [field, get, max] of MESSAGE_FIELDS) {
+    const value = get(m);
+    if (typeof value !== 'string') continue;
+    if (value.length > max) return { reason: 'too_long', detail: `${field}: ${value.length} characters, limit ${max}` };
+    const problem = textProblem(value);
+    if (problem) return { reason: 'unstorable', detail: `${field}: ${problem}` };
+  }
+  return null;
 }
 
 function normalizeMessage(
@@ -175,7 +269,7 @@ function normalizeMessage(
     id: m.id,
     userId,
     phone: phoneOk,
-    name: who?.profile?.name ?? null,
+    name: typeof who?.profile?.name === 'string' ? sanitizeText(who.profile.name, L.name) : null,
     timestamp: toMs(m.timestamp, now),
     type,
   };

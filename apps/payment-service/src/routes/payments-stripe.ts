@@ -5,8 +5,8 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { interpretStripeSession, paidSession, paymentLinkId } from '../stripe-event.js';
 import type { Tier } from '../tiers.js';
-import { measured, storeAndAnswer } from './webhook-kit.js';
-import { verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
+import { measured, refuseForReview, storeAndAnswer } from './webhook-kit.js';
+import { describeBodyError, verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
 
 /** A Stripe event (only `checkout.session.completed` / `checkout.session.async_payment_succeeded` are payments). */
 export const stripeWebhookBody = z
@@ -66,7 +66,7 @@ export async function stripePaymentRoutes(app: FastifyInstance, options: StripeR
         description: 'Stripe webhook: one stored payment and one payment_received per paid Checkout Session',
         headers: stripeHeaders,
         body: stripeWebhookBody,
-        response: { 200: webhookAnswer, 400: errorResponseSchema },
+        response: { 200: webhookAnswer, 400: errorResponseSchema, 422: errorResponseSchema },
       },
     },
     async (request, reply) => {
@@ -90,7 +90,15 @@ export async function stripePaymentRoutes(app: FastifyInstance, options: StripeR
           );
           return reply.code(400).send({ error: 'bad_signature', message: 'invalid Stripe-Signature' });
         }
+        // Signed is not well formed: `null`, an array or an event without its fields is a 400, stored nowhere.
+        const envelope = stripeWebhookBody.safeParse(event);
+        if (!envelope.success) {
+          setOutcome('invalid_json');
+          return reply.code(400).send({ error: 'invalid_body', message: describeBodyError(envelope.error) });
+        }
         const found = paidSession(event);
+        if (found.kind === 'rejected')
+          return refuseForReview(request, reply, setOutcome, 'stripe', found.reason, event);
         if (found.kind === 'ignored') {
           setOutcome('ignored');
           request.log.info({ eventId: event.id, type: event.type, reason: found.reason }, 'Stripe event ignored');
@@ -100,6 +108,8 @@ export async function stripePaymentRoutes(app: FastifyInstance, options: StripeR
         const interpretation = interpretStripeSession(event.id, found.session, tier, {
           defaultCountryCode: config.DEFAULT_COUNTRY_CODE,
         });
+        if (interpretation.kind === 'rejected')
+          return refuseForReview(request, reply, setOutcome, 'stripe', interpretation.reason, event);
         if (interpretation.kind !== 'payment') {
           setOutcome('ignored');
           return reply.code(200).send({ status: 'ignored' });

@@ -2,9 +2,8 @@ import type { PaymentServiceConfig } from '@astria/config';
 import { acceptRawBodies, errorResponseSchema, parseJson, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { recordRejection } from '../store.js';
 import { interpretSumit, sumitOptionsFromConfig } from '../sumit.js';
-import { measured, storeAndAnswer } from './webhook-kit.js';
+import { measured, refuseForReview, storeAndAnswer } from './webhook-kit.js';
 import { describeBodyError, verifyThenParseCompiler, webhookAnswer } from './webhook-schemas.js';
 
 /** SUMIT's webhook: a JSON object; where the payment id, phone, tier, amount and name sit is configured (SUMIT_FIELD_*). */
@@ -66,19 +65,8 @@ export async function sumitPaymentRoutes(app: FastifyInstance, options: SumitRou
         }
         const body = parsed.data;
         const interpretation = interpretSumit(body, sumitOptions);
-        if (interpretation.kind === 'rejected') {
-          setOutcome('rejected');
-          const id = await recordRejection(request.server.database, {
-            provider: 'sumit',
-            reason: interpretation.reason,
-            rawPayload: body,
-          });
-          request.log.error(
-            { alert: 'payment_rejected', reason: interpretation.reason, rejectionId: id },
-            'SUMIT webhook rejected; payload kept for review',
-          );
-          return reply.code(422).send({ error: 'unprocessable', reason: interpretation.reason });
-        }
+        if (interpretation.kind === 'rejected')
+          return refuseForReview(request, reply, setOutcome, 'sumit', interpretation.reason, body);
         if (interpretation.kind === 'ignored') {
           setOutcome('ignored');
           return reply.code(200).send({ status: 'ignored', reason: interpretation.reason });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentMetrics, WebhookOutcome } from '../metrics.js';
 import type { Interpretation, Provider } from '../payment.js';
-import { recordPayment } from '../store.js';
+import { recordPayment, recordRejection } from '../store.js';
 
 /** The caller's correlation id (as the service kit logs it), or the request id. */
 export function correlationIdOf(request: FastifyRequest): string {
@@ -64,4 +64,22 @@ export async function storeAndAnswer(
     request.log.info(context, 'payment already recorded; replay ignored');
   }
   return reply.code(200).send({ status: result.outcome });
+}
+
+/** A webhook that can never be applied: kept for review (sanitized, bounded), alerted, answered 422. */
+export async function refuseForReview(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  setOutcome: (outcome: WebhookOutcome) => void,
+  provider: Provider,
+  reason: string,
+  rawPayload: unknown,
+) {
+  setOutcome('rejected');
+  const id = await recordRejection(request.server.database, { provider, reason, rawPayload });
+  request.log.error(
+    { alert: 'payment_rejected', provider, reason: reason.slice(0, 300), rejectionId: id },
+    'payment webhook rejected; payload kept for review',
+  );
+  return reply.code(422).send({ error: 'unprocessable', reason: reason.slice(0, 300) });
 }

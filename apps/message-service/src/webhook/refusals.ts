@@ -1,0 +1,22 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { MessageMetrics } from '../metrics.js';
+import type { Refusal } from './notification.js';
+
+/**
+ * Records what a webhook carried that was refused: counted by part and reason
+ * (`whatsapp_webhook_refused_total`) and logged once per POST with the first few reasons. The details are
+ * paths and limits (sanitized and cut by the parser), never the refused values, so no phone number or text
+ * reaches the log. Refusals are permanent: the POST is still answered 200 for what was stored.
+ */
+export function recordRefusals(
+  log: Pick<FastifyBaseLogger, 'warn'>,
+  metrics: Pick<MessageMetrics, 'webhookRefused'>,
+  refused: readonly Refusal[],
+): void {
+  if (refused.length === 0) return;
+  for (const r of refused) metrics.webhookRefused.inc({ part: r.part, reason: r.reason });
+  log.warn(
+    { refused: refused.length, first: refused.slice(0, 5).map((r) => `${r.part} ${r.reason} ${r.detail}`) },
+    'webhook messages or statuses refused; the rest stored',
+  );
+}
