@@ -18,3 +18,13 @@ export const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const price = () => z.coerce.number({ error: 'a price, e.g. 49.90' }).nonnegative('a price, e.g. 49.90');
+
+/** The items of a comma-separated list, trimmed, empty ones dropped. */
+export const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** `a, b,,c` → ['a', 'b', 'c'] (unset or empty: none). */
+export const commaList = () => z.string().default('').transform(splitList);

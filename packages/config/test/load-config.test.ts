@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  fields,
   loadConfig,
   loadDotEnvFile,
   paymentServiceConfigSchema,
@@ -88,5 +89,13 @@ describe('loadDotEnvFile', () => {
   it('is a no-op without a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'astria-env-'));
     expect(loadDotEnvFile(dir, {})).toBeUndefined();
+  });
+});
+
+describe('list fields', () => {
+  it('split on commas, trimmed, without empty items', () => {
+    expect(fields.splitList(' a, b,,c ,')).toEqual(['a', 'b', 'c']);
+    expect(fields.commaList().parse(undefined)).toEqual([]);
+    expect(fields.commaList().parse('stop now, ביטול')).toEqual(['stop now', 'ביטול']);
   });
 });

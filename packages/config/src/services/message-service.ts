@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, port, positiveInt, price, secret } from '../fields.js';
+import { commaList, httpUrl, port, positiveInt, price, secret } from '../fields.js';
 import { requireTransportSettings, sharedConfigShape } from './shared.js';
 
 export const whatsappApiShape = {
@@ -83,25 +83,10 @@ export const messageServiceConfigSchema = z
     ...tierPricingShape,
     MIN_TRAINING_PHOTOS: positiveInt(4).describe('accepted photos needed before choosing a pack'),
     SUPPORT_CONTACT: z.string({ error: 'required: where users reach support (email or phone)' }).min(1),
-    OPT_OUT_KEYWORDS: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
-      .describe('extra opt-out words besides STOP, UNSUBSCRIBE and the Hebrew ones (comma-separated)'),
-    EXAMPLE_IMAGE_URLS: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
+    OPT_OUT_KEYWORDS: commaList().describe(
+      'extra opt-out words besides STOP, UNSUBSCRIBE and the Hebrew ones (comma-separated)',
+    ),
+    EXAMPLE_IMAGE_URLS: commaList(),
   })
   .superRefine(requireTransportSettings);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, port, positiveInt, secret } from '../fields.js';
+import { httpUrl, port, positiveInt, secret, splitList } from '../fields.js';
 import { requireTransportSettings, sharedConfigShape } from './shared.js';
 
 const TIERS = ['lite', 'standard', 'premium'] as const;
@@ -12,10 +12,7 @@ const tierMap = () =>
     .default('')
     .transform((value, ctx) => {
       const map: Record<string, Tier> = {};
-      for (const entry of value
-        .split(',')
-        .map((e) => e.trim())
-        .filter(Boolean)) {
+      for (const entry of splitList(value)) {
         const at = entry.lastIndexOf(':');
         const id = at > 0 ? entry.slice(0, at).trim() : '';
         const tier =
