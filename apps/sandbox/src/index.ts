@@ -1,6 +1,7 @@
 export { type ChatMessage, type ChatSnapshot, ChatStore, fromGraphSend } from './chat.js';
 export { type SandboxConfig, sandboxConfigSchema } from './config.js';
 export { buildPageServer, type PageServerOptions } from './page-server.js';
+export { EPHEMERAL_PORTS } from './ports.js';
 export { SAMPLES } from './samples.js';
 export {
   type ComposedService,

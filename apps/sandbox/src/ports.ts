@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { PortName } from './sandbox.js';
 
 /** A free TCP port on the host, for a server that asks for port 0 but must be known in advance. */
 export function freePort(host: string): Promise<number> {
@@ -30,3 +31,15 @@ export async function resolvePorts<K extends string>(
   }
   return out;
 }
+
+/** Every port 0 (a free one each): what tests and parallel sandboxes ask for. */
+export const EPHEMERAL_PORTS: Readonly<Record<PortName, 0>> = {
+  page: 0,
+  'message-service': 0,
+  'image-service': 0,
+  'payment-service': 0,
+  'maintenance-service': 0,
+  'whatsapp-simulator': 0,
+  'astria-simulator': 0,
+  'payment-simulator': 0,
+};

@@ -1,19 +1,11 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import type { ChatMessage } from '../src/chat.js';
+import { EPHEMERAL_PORTS } from '../src/ports.js';
 import { type Sandbox, type StartSandboxOptions, startSandbox } from '../src/sandbox.js';
 
 /** Every port 0, nothing printed, no logs: what every sandbox test starts. */
 export const quiet: StartSandboxOptions = {
-  ports: {
-    page: 0,
-    'message-service': 0,
-    'image-service': 0,
-    'payment-service': 0,
-    'maintenance-service': 0,
-    'whatsapp-simulator': 0,
-    'astria-simulator': 0,
-    'payment-simulator': 0,
-  },
+  ports: EPHEMERAL_PORTS,
   print: null,
   logLevel: 'silent',
   trainingDelayMs: 300,

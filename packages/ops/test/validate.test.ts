@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TABLES } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
-import { SANDBOX_SECRETS, type Sandbox, startSandbox } from '@astria/sandbox';
+import { EPHEMERAL_PORTS, SANDBOX_SECRETS, type Sandbox, startSandbox } from '@astria/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTable, parseValidateArgs, runChecklist, type Target } from '../src/index.js';
 
@@ -29,16 +29,7 @@ describe('pnpm validate against the sandbox', () => {
   beforeAll(async () => {
     database = process.env.DATABASE_URL ? await createTestDatabase({ migrate: false, poolMax: 2 }) : undefined;
     sandbox = await startSandbox({
-      ports: {
-        page: 0,
-        'message-service': 0,
-        'image-service': 0,
-        'payment-service': 0,
-        'maintenance-service': 0,
-        'whatsapp-simulator': 0,
-        'astria-simulator': 0,
-        'payment-simulator': 0,
-      },
+      ports: EPHEMERAL_PORTS,
       print: null,
       logLevel: 'silent',
       buildPreviews: false,
