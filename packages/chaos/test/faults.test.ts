@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuzz, MUTATION_CLASSES, WEBHOOKS } from '../src/faults/fuzz.js';
-import { duplicates } from '../src/faults/message-faults.js';
+import { duplicates, sigterm } from '../src/faults/message-faults.js';
 import { paymentReplay } from '../src/faults/payment-replay.js';
 
 // The fast, deterministic faults of `pnpm chaos`, against message-service as a real process
@@ -14,6 +14,15 @@ describe('fault suite (fast faults)', () => {
       const report = await duplicates({ databaseUrl: databaseUrl as string, size: 12 });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     },
+  );
+
+  it.skipIf(!databaseUrl)(
+    'sigterm: readiness 503 at once, every request accepted is answered, exit 0 (needs DATABASE_URL)',
+    async () => {
+      const report = await sigterm({ databaseUrl: databaseUrl as string, size: 400 });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    },
+    60_000,
   );
 
   it.skipIf(!databaseUrl)(
