@@ -11,6 +11,7 @@ export interface MessageMetrics {
   sends: Counter<'kind' | 'outcome' | 'code'>;
   sendDuration: Histogram<'outcome'>;
   sendRetries: Counter<'code'>;
+  sendRedeliveries: Counter<'kind' | 'action'>;
   alerts: Counter<'kind'>;
   templates: Counter<'purpose'>;
   optedOutDropped: Counter<'input'>;
@@ -82,6 +83,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_send_retries_total',
       help: 'Graph requests retried, by error code',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    sendRedeliveries: new Counter({
+      name: 'whatsapp_send_redeliveries_total',
+      help: 'Sends redelivered after an attempt that was cut short (crash or failed commit after the Graph call may have succeeded), by kind and action: resent (possible duplicate) or skipped (read receipts, never repeated)',
+      labelNames: ['kind', 'action'],
       registers: [registry],
     }),
     alerts: new Counter({

@@ -4,6 +4,7 @@ import { GraphApiError, type GraphClient } from './graph/client.js';
 import type { DeliveryFailedHandler, Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PairPacer } from './pair-pacer.js';
+import type { SendAttempts } from './send-attempts.js';
 import { failedStatusOf, lockDelivery, recordSend } from './store.js';
 
 /** Graph's "re-engagement message": free-form send outside the 24-hour window. */
@@ -13,7 +14,7 @@ const PAIR_RATE_HIT = 131056;
 
 /** What a Graph send came to, recorded with the inbox row. */
 type SendOutcome =
-  | { ok: true; wamid: string | null; attempts: number }
+  | { ok: true; wamid: string | null; attempts: number; skipped?: true }
   | { ok: false; errorCode: number | null; errorMessage: string };
 
 export interface SenderDeps {
@@ -29,6 +30,8 @@ export interface SenderDeps {
   onWindowClosed?: RefusedSendHandler;
   /** A `failed` status that came before the send was recorded: acted on once the send is. */
   onDeliveryFailed?: DeliveryFailedHandler;
+  /** Marks each send attempted before the Graph call (send-attempts.ts): a cut-short send is counted, a read receipt never repeated. */
+  attempts?: SendAttempts;
 }
 
 /**
@@ -39,12 +42,14 @@ export interface SenderDeps {
  * transport, which holds the user's later messages; permanent ones are recorded and alerted.
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
-  const { graph, limiter, pacer, metrics, logger, onWindowClosed, onDeliveryFailed } = deps;
+  const { graph, limiter, pacer, metrics, logger, onWindowClosed, onDeliveryFailed, attempts } = deps;
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
         const { to, message, replyTo } = event.data;
         const started = performance.now();
+        if (attempts && (await attempts.begin(event)) === 'skip')
+          return { ok: true, wamid: null, attempts: 0, skipped: true };
         // A read receipt is not a message to the user: no pair-rate slot.
         if (message.kind !== 'mark_read') await pacer.acquire(to);
         await limiter.acquire();
@@ -59,6 +64,7 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
           if (error.retryable) {
             // Hand it back: the transport retries later and keeps later messages to this user waiting.
             metrics.sends.inc({ kind: message.kind, outcome: 'retry_later', code: error.label });
+            await attempts?.notSent(event.id);
             throw error;
           }
           metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
@@ -107,7 +113,12 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
         await recordSend(
           tx,
           outcome.ok
-            ? { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts }
+            ? {
+                ...base,
+                wamid: outcome.wamid,
+                outcome: outcome.skipped ? 'skipped' : 'sent',
+                attempts: outcome.attempts,
+              }
             : {
                 ...base,
                 wamid: null,

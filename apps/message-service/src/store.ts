@@ -101,27 +101,35 @@ export async function recordSend(
     recipient: string;
     kind: string;
     wamid: string | null;
-    outcome: 'sent' | 'failed';
+    /** `skipped`: a redelivered read receipt that was not repeated (send-attempts.ts). */
+    outcome: 'sent' | 'failed' | 'skipped';
     errorCode?: number | null;
     errorMessage?: string | null;
     attempts: number;
     message?: OutboundMessage;
   },
 ): Promise<void> {
+  const values = {
+    eventId: send.eventId,
+    recipient: send.recipient,
+    kind: send.kind,
+    wamid: send.wamid,
+    outcome: send.outcome,
+    errorCode: send.errorCode ?? null,
+    errorMessage: send.errorMessage?.slice(0, 1000) ?? null,
+    attempts: send.attempts,
+    message: send.message ?? null,
+  };
+  // Replaces the `attempted` mark committed before the Graph call (send-attempts.ts); a record is never overwritten.
+  const { eventId: _eventId, ...update } = values;
   await tx
     .insert(outboundMessages)
-    .values({
-      eventId: send.eventId,
-      recipient: send.recipient,
-      kind: send.kind,
-      wamid: send.wamid,
-      outcome: send.outcome,
-      errorCode: send.errorCode ?? null,
-      errorMessage: send.errorMessage?.slice(0, 1000) ?? null,
-      attempts: send.attempts,
-      message: send.message ?? null,
-    })
-    .onConflictDoNothing();
+    .values(values)
+    .onConflictDoUpdate({
+      target: outboundMessages.eventId,
+      set: { ...update, sentAt: sql`now()` },
+      setWhere: eq(outboundMessages.outcome, 'attempted'),
+    });
 }
 
 /** The `failed` status already recorded for a wamid (it came before the send was recorded), if any. */

@@ -153,7 +153,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
       async () => {
         const rows = await queryRows<{ n: number }>(
           h.database.db,
-          sql`select count(*)::int as n from messaging.outbound_messages where recipient = ${user} and kind <> 'mark_read'`,
+          sql`select count(*)::int as n from messaging.outbound_messages where recipient = ${user} and kind <> 'mark_read' and outcome <> 'attempted'`,
         );
         return rows[0]?.n === sentTo(user).length;
       },

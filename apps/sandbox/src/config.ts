@@ -24,6 +24,12 @@ export const sandboxConfigSchema = z.object({
     .enum(['sumit', 'stripe'])
     .default('sumit')
     .describe('whose simulated payment links the bot sends'),
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(3000)
+    .describe('after SIGTERM: readiness 503 while still serving this long, then close (Ctrl-C closes at once)'),
   SANDBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   DATABASE_URL: z
     .string()

@@ -10,9 +10,11 @@ try {
     if (closing) return;
     closing = true;
     process.stdout.write(`\n  ${signal}: stopping the sandbox…\n`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // SIGTERM (a container stop) drains first, like every service; Ctrl-C at the terminal closes at once.
+    const drainMs = signal === 'SIGTERM' ? undefined : 0;
+    const force = setTimeout(() => process.exit(1), 10_000 + (drainMs ?? sandbox.shutdownDrainMs));
     force.unref();
-    await sandbox.close();
+    await sandbox.shutdown(drainMs);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

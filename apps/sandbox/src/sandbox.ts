@@ -94,6 +94,13 @@ export interface Sandbox {
   /** Events not yet settled: unpublished outbox rows of every composed service plus deliveries in progress. */
   pendingEvents(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * SIGTERM: every service's readiness answers 503 at once while requests are still served for `drainMs`
+   * (default SHUTDOWN_DRAIN_MS), then everything closes (in-flight requests and handlers finish).
+   */
+  shutdown(drainMs?: number): Promise<void>;
+  /** SHUTDOWN_DRAIN_MS: how long `shutdown()` keeps serving with readiness 503. */
+  shutdownDrainMs: number;
 }
 
 const PHONE = /^\d{8,15}$/;
@@ -369,6 +376,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         return pending;
       },
       close: closeAll,
+      shutdownDrainMs: config.SHUTDOWN_DRAIN_MS,
+      async shutdown(drainMs = config.SHUTDOWN_DRAIN_MS) {
+        for (const composed of services) composed.app.startDraining();
+        if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+        await closeAll();
+      },
     };
     if (print)
       for (const line of summary(sandbox, database.driver, dataDir, inMemory, real.payments, notes)) print(line);

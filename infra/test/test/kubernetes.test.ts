@@ -162,8 +162,10 @@ describe.each(Object.entries(DEPLOYMENTS))('Deployment %s', (name, { port, schem
     expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
   });
 
-  it('gives shutdown more time than the preStop sleep plus SHUTDOWN_GRACE_MS', () => {
-    const shutdownGraceMs = Number(get('ConfigMap', 'astria-shared-config').data.SHUTDOWN_GRACE_MS);
+  it('gives shutdown more time than the preStop sleep plus SHUTDOWN_DRAIN_MS plus SHUTDOWN_GRACE_MS', () => {
+    const shared = get('ConfigMap', 'astria-shared-config').data;
+    const shutdownGraceMs = Number(shared.SHUTDOWN_GRACE_MS) + Number(shared.SHUTDOWN_DRAIN_MS);
+    expect(Number(shared.SHUTDOWN_DRAIN_MS)).toBeGreaterThan(0);
     const preStop = container.lifecycle.preStop.exec.command as string[];
     expect(preStop[0]).toBe('sleep');
     const preStopMs = Number(preStop[1]) * 1000;

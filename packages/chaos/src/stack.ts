@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@astria/db';
 import { createDatabaseOn } from '@astria/db/testing';
+import { type PaymentSimulator, startPaymentSimulator } from '@astria/simulators/payments';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 
 export const NUMBER_ID = '106540352242922';
@@ -169,4 +173,99 @@ export async function startMessageStack(baseUrl: string, extraEnv: Record<string
       await db.drop();
     },
   };
+}
+
+export const SUMIT_TOKEN = 'chaos-sumit-token';
+export const STRIPE_SECRET = 'whsec_chaos_secret';
+
+export interface PaymentStack {
+  sim: PaymentSimulator;
+  service: ServiceProcess;
+  database: Database;
+  serviceUrl: string;
+  close(): Promise<void>;
+}
+
+/** payment-service as a real process on a fresh database, with the payment simulator playing SUMIT and Stripe. */
+export async function startPaymentStack(baseUrl: string): Promise<PaymentStack> {
+  const db = await freshDatabase(baseUrl);
+  const port = await freePort();
+  const serviceUrl = `http://127.0.0.1:${port}`;
+  const sim = await startPaymentSimulator({
+    sumitWebhookUrl: `${serviceUrl}/payment-received?token=${SUMIT_TOKEN}`,
+    stripeWebhookUrl: `${serviceUrl}/stripe/webhook`,
+    stripeWebhookSecret: STRIPE_SECRET,
+    host: '127.0.0.1',
+  });
+  const service = new ServiceProcess('payment-service', port, {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: db.url,
+    EVENT_TRANSPORT: 'memory',
+    SUMIT_WEBHOOK_TOKEN: SUMIT_TOKEN,
+    STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+    STRIPE_TIER_BY_ID: sim.stripeTierMapping(),
+    STRIPE_API_KEY: 'rk_test_chaos',
+    STRIPE_API_URL: sim.url,
+  });
+  const close = async () => {
+    await service.kill('SIGKILL');
+    await sim.close();
+    await db.drop();
+  };
+  try {
+    await service.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { sim, service, database: db.database, serviceUrl, close };
+}
+
+export const CALLBACK_SECRET = 'chaos-callback-signing-secret-0123456789abcdef';
+
+export interface ImageStack {
+  service: ServiceProcess;
+  database: Database;
+  serviceUrl: string;
+  close(): Promise<void>;
+}
+
+/** image-service as a real process on a fresh database (Astria unreachable unless `extraEnv` says otherwise). */
+export async function startImageStack(baseUrl: string, extraEnv: Record<string, string> = {}): Promise<ImageStack> {
+  const db = await freshDatabase(baseUrl);
+  const port = await freePort();
+  const serviceUrl = `http://127.0.0.1:${port}`;
+  const blobs = await mkdtemp(join(tmpdir(), 'chaos-blobs-'));
+  const service = new ServiceProcess('image-service', port, {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: db.url,
+    EVENT_TRANSPORT: 'memory',
+    WHATSAPP_API_URL: 'http://127.0.0.1:9',
+    WHATSAPP_NUMBER_ID: NUMBER_ID,
+    WHATSAPP_API_KEY: GRAPH_TOKEN,
+    ASTRIA_API_URL: 'http://127.0.0.1:9',
+    ASTRIA_API_KEY: 'chaos-astria-key',
+    ASTRIA_MAX_RETRIES: '0',
+    PUBLIC_BASE_URL: serviceUrl,
+    CALLBACK_SIGNING_SECRET: CALLBACK_SECRET,
+    UPDATE_IMAGES_TOKEN: 'chaos-update-images-token',
+    PREVIEW_REBUILD_INTERVAL_HOURS: '0',
+    BLOB_STORAGE: 'local',
+    BLOB_LOCAL_DIR: blobs,
+    ...extraEnv,
+  });
+  const close = async () => {
+    await service.kill('SIGKILL');
+    await db.drop();
+    await rm(blobs, { recursive: true, force: true });
+  };
+  try {
+    await service.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { service, database: db.database, serviceUrl, close };
 }

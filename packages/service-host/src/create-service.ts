@@ -19,6 +19,11 @@ declare module 'fastify' {
     events: EventRuntime;
     /** The service's name, as in the event catalog. */
     serviceName: ServiceName;
+    /**
+     * Shutdown, step one: readiness answers 503 from now on ("draining") while requests are still served,
+     * so load balancers stop sending before the server stops accepting (see `drainAndClose`).
+     */
+    startDraining(): void;
   }
 }
 
@@ -80,6 +85,10 @@ export async function createService<TOptions extends Record<string, unknown>>(
     transform: jsonSchemaTransform,
   });
 
+  let draining = false;
+  app.decorate('startDraining', () => {
+    draining = true;
+  });
   app.decorate('database', deps.database);
   app.decorate('events', deps.events);
   app.decorate('serviceName', deps.service);
@@ -102,6 +111,7 @@ export async function createService<TOptions extends Record<string, unknown>>(
         return { ok: true };
       },
       transport: () => deps.events.health(),
+      shutdown: async () => (draining ? { ok: false, detail: 'shutting down' } : { ok: true }),
       ...deps.readinessChecks,
     },
   });
@@ -138,4 +148,16 @@ export async function createService<TOptions extends Record<string, unknown>>(
 
   await app.register(appPlugin, appOptions);
   return app;
+}
+
+/**
+ * A graceful stop without a failed request: readiness 503 at once, requests still served for `drainMs`
+ * (load balancers and clients that watch readiness stop sending meanwhile), then close: stop accepting,
+ * finish every accepted request (keep-alive connections closed after their answer), stop consuming and
+ * wait for running handlers and the relay, close the transport and the pool.
+ */
+export async function drainAndClose(app: FastifyInstance, drainMs: number): Promise<void> {
+  app.startDraining();
+  if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  await app.close();
 }

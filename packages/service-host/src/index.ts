@@ -1,3 +1,3 @@
-export { createService, type ServiceDependencies } from './create-service.js';
+export { createService, drainAndClose, type ServiceDependencies } from './create-service.js';
 export { loadServiceConfigOrExit, type RunServiceOptions, runService } from './run-service.js';
 export { startTelemetry } from './telemetry.js';

@@ -6,7 +6,7 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { createService } from './create-service.js';
+import { createService, drainAndClose } from './create-service.js';
 import { startTelemetry } from './telemetry.js';
 
 type ServiceConfig = SharedConfig & { PORT: number };
@@ -58,6 +58,9 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
     poolMax: config.DATABASE_POOL_MAX,
     pgliteDataDir: config.PGLITE_DATA_DIR,
     applicationName: options.service,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TX_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
   });
   const transport = await createTransport(config);
   const registry = new Registry();
@@ -89,10 +92,16 @@ export async function runService<TSchema extends z.ZodType<ServiceConfig>>(
     appOptions,
   );
 
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'shutting down after an error');
-    else app.log.info({ signal }, 'shutting down');
-    await app.close();
+  // SIGTERM/SIGINT: drain (readiness 503, still serving) for SHUTDOWN_DRAIN_MS, then close within
+  // SHUTDOWN_GRACE_MS; a second signal or an overrun exits at once. After an uncaught error: close at once.
+  closeWithGrace({ delay: config.SHUTDOWN_DRAIN_MS + config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) {
+      app.log.error({ err }, 'shutting down after an error');
+      await app.close();
+      return;
+    }
+    app.log.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down: draining');
+    await drainAndClose(app, config.SHUTDOWN_DRAIN_MS);
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { domainEventConsumers } from '../consumers.js';
+import { sendAttempts } from '../send-attempts.js';
 import { whatsappSender } from '../sender.js';
 
 /** Subscribes the domain-event consumers and the ordered WhatsApp sender (one subscription). */
@@ -15,6 +16,7 @@ export const eventConsumersPlugin = fp(
         logger: app.log,
         onWindowClosed: app.turns.holdRefused,
         onDeliveryFailed: app.turns.deliveryFailed,
+        attempts: sendAttempts({ database: app.database, metrics: app.messageMetrics, logger: app.log }),
       }),
     });
   },

@@ -155,7 +155,9 @@ export async function sigkill(options: FaultOptions): Promise<FaultReport> {
 /** SIGTERM under load: the client stops sending once readiness fails; count what failed. */
 export async function sigterm(options: FaultOptions): Promise<FaultReport> {
   const checks = new Checks();
-  const stack = await startMessageStack(options.databaseUrl);
+  // Readiness 503 for 1 s while still serving (SHUTDOWN_DRAIN_MS), then close: the client below stops
+  // sending as soon as it sees readiness fail, as a load balancer does.
+  const stack = await startMessageStack(options.databaseUrl, { SHUTDOWN_DRAIN_MS: '1000' });
   try {
     const r = run();
     let stop = false;
@@ -178,9 +180,16 @@ export async function sigterm(options: FaultOptions): Promise<FaultReport> {
       }
     });
     await until(() => results.length >= 100, 20_000);
-    const exit = await stack.service.kill('SIGTERM');
+    const signalled = performance.now();
+    const exited = stack.service.kill('SIGTERM');
+    await until(() => stop, 5000);
+    const unreadyMs = performance.now() - signalled;
+    const exit = await exited;
+    const exitMs = performance.now() - signalled;
     stop = true;
     await Promise.all([...senders, watcher]);
+    checks.check('readiness 503 within 250 ms of SIGTERM', unreadyMs <= 250, `${Math.round(unreadyMs)} ms`);
+    checks.figure('SIGTERM to exit (ms)', Math.round(exitMs));
     const failed = results.filter((x) => x.status !== 200);
     checks.check('zero failed requests', failed.length === 0, `${failed.length} of ${results.length}`);
     checks.check('exit code 0', exit.code === 0, `code ${exit.code} signal ${exit.signal}`);

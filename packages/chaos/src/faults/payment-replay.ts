@@ -1,13 +1,9 @@
 import { payments, queryRows } from '@astria/db';
-import { startPaymentSimulator } from '@astria/simulators/payments';
 import { sql } from 'drizzle-orm';
 import { Checks, type FaultReport } from '../report.js';
-import { freePort, freshDatabase, ServiceProcess } from '../stack.js';
+import { startPaymentStack } from '../stack.js';
 import { pool } from '../webhooks.js';
 import type { FaultOptions } from './message-faults.js';
-
-const SUMIT_TOKEN = 'chaos-sumit-token';
-const STRIPE_SECRET = 'whsec_chaos_secret';
 
 /**
  * payment-service as a real process; each payment (SUMIT and Stripe) is delivered once by the payment
@@ -15,28 +11,9 @@ const STRIPE_SECRET = 'whsec_chaos_secret';
  */
 export async function paymentReplay(options: FaultOptions): Promise<FaultReport> {
   const checks = new Checks();
-  const db = await freshDatabase(options.databaseUrl);
-  const port = await freePort();
-  const serviceUrl = `http://127.0.0.1:${port}`;
-  const sim = await startPaymentSimulator({
-    sumitWebhookUrl: `${serviceUrl}/payment-received?token=${SUMIT_TOKEN}`,
-    stripeWebhookUrl: `${serviceUrl}/stripe/webhook`,
-    stripeWebhookSecret: STRIPE_SECRET,
-    host: '127.0.0.1',
-  });
-  const service = new ServiceProcess('payment-service', port, {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'error',
-    DATABASE_URL: db.url,
-    EVENT_TRANSPORT: 'memory',
-    SUMIT_WEBHOOK_TOKEN: SUMIT_TOKEN,
-    STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
-    STRIPE_TIER_BY_ID: sim.stripeTierMapping(),
-    STRIPE_API_KEY: 'rk_test_chaos',
-    STRIPE_API_URL: sim.url,
-  });
+  const { sim, service, database, close } = await startPaymentStack(options.databaseUrl);
+  const db = { database };
   try {
-    await service.start();
     const count = options.size ? Math.max(1, Math.floor(options.size / 20)) : 4;
     const made = [];
     for (let i = 0; i < count; i++) {
@@ -73,9 +50,7 @@ export async function paymentReplay(options: FaultOptions): Promise<FaultReport>
     checks.figure('replays', replays.length);
     checks.figure('replay statuses', [...statuses].map(([s, n]) => `${s}:${n}`).join(' '));
   } finally {
-    await service.kill('SIGKILL');
-    await sim.close();
-    await db.drop();
+    await close();
   }
   return checks.report('payment-replay');
 }

@@ -35,7 +35,17 @@ export const sharedConfigShape = {
   EVENT_RETRY_MAX_MS: positiveInt(60_000),
   OUTBOX_SAFETY_POLL_MS: positiveInt(5000),
   OUTBOX_BATCH_SIZE: positiveInt(200),
-  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number()
+    .int('a whole number')
+    .min(0, 'zero or a positive whole number')
+    .default(3000)
+    .describe(
+    'after SIGTERM: readiness answers 503 at once, requests are still served this long (so load balancers stop sending), then the server stops accepting',
+  ),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000).describe(
+    'after the drain: how long in-flight requests and event handlers may take before the process exits anyway',
+  ),
   RUN_MIGRATIONS: bool(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
 };
