@@ -1,6 +1,7 @@
 import { imaging, queryRows } from '@astria/db';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { ImageContext } from './context.js';
+import { type PendingErasure, processPendingErasure } from './erasure.js';
 import { backoffDelay } from './http-retry.js';
 import {
   givenUpPhotoOutcome,
@@ -23,7 +24,13 @@ export interface JobWorkerOptions {
   retryMaxMs: number;
 }
 
-type Kind = 'photo' | 'tune';
+type Kind = 'photo' | 'tune' | 'erasure';
+
+const TABLES: Record<Kind, { table: SQL; key: SQL }> = {
+  photo: { table: sql`imaging.photos`, key: sql`id` },
+  tune: { table: sql`imaging.tunes`, key: sql`request_id` },
+  erasure: { table: sql`imaging.erasures`, key: sql`user_hash` },
+};
 
 /**
  * Runs the photo and training jobs the event handlers record, outside any database transaction (the
@@ -50,7 +57,7 @@ export class JobWorker {
     } catch (error) {
       this.ctx.log.warn({ err: error }, 'job wake-ups unavailable; polling only');
     }
-    this.loops = (['photo', 'tune'] as const).map((kind) => this.loop(kind));
+    this.loops = (['photo', 'tune', 'erasure'] as const).map((kind) => this.loop(kind));
   }
 
   async stop(): Promise<void> {
@@ -92,8 +99,7 @@ export class JobWorker {
 
   /** Claims and runs one due job of a kind; false when none is due. */
   async runOne(kind: Kind): Promise<boolean> {
-    const table = kind === 'photo' ? sql`imaging.photos` : sql`imaging.tunes`;
-    const key = kind === 'photo' ? sql`id` : sql`request_id`;
+    const { table, key } = TABLES[kind];
     const [claimed] = await queryRows<{ key: string }>(
       this.ctx.database.db,
       sql`update ${table} set claimed_until = now() + make_interval(secs => ${LEASE_SECONDS}), attempts = attempts + 1
@@ -110,6 +116,12 @@ export class JobWorker {
         .from(imaging.photos)
         .where(sql`${imaging.photos.id} = ${claimed.key}`);
       if (row) await this.attempt(kind, row, () => processPendingPhoto(this.ctx, row));
+    } else if (kind === 'erasure') {
+      const [row] = await this.ctx.database.db
+        .select()
+        .from(imaging.erasures)
+        .where(sql`${imaging.erasures.userHash} = ${claimed.key}`);
+      if (row) await this.attempt(kind, row, () => processPendingErasure(this.ctx, row));
     } else {
       const [row] = await this.ctx.database.db
         .select()
@@ -120,13 +132,20 @@ export class JobWorker {
     return true;
   }
 
-  private async attempt(kind: Kind, row: PendingPhoto | PendingTune, run: () => Promise<void>): Promise<void> {
+  private async attempt(
+    kind: Kind,
+    row: PendingPhoto | PendingTune | PendingErasure,
+    run: () => Promise<void>,
+  ): Promise<void> {
     try {
       await run();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const id = 'requestId' in row ? row.requestId : row.id;
-      if (row.attempts >= this.options.maxAttempts) {
+      const id = 'requestId' in row ? row.requestId : 'id' in row ? row.id : row.userHash;
+      // An erasure is never given up: it is retried (at the longest backoff) and alerted until it succeeds.
+      if (kind === 'erasure' && row.attempts >= this.options.maxAttempts)
+        this.ctx.log.error({ alert: true, kind, attempts: row.attempts, err: error }, 'erasure keeps failing');
+      else if (row.attempts >= this.options.maxAttempts) {
         this.ctx.log.error({ kind, id, attempts: row.attempts, err: error }, 'job failed for good');
         if (kind === 'photo') await publishPhotoOutcome(this.ctx, row as PendingPhoto, givenUpPhotoOutcome());
         else await failPendingTune(this.ctx, row as PendingTune, 'astria_unavailable', message);
@@ -134,8 +153,7 @@ export class JobWorker {
       }
       const delayMs = backoffDelay(row.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
       this.ctx.log.warn({ kind, id, attempts: row.attempts, delayMs, err: error }, 'job failed; will retry');
-      const table = kind === 'photo' ? sql`imaging.photos` : sql`imaging.tunes`;
-      const key = kind === 'photo' ? sql`id` : sql`request_id`;
+      const { table, key } = TABLES[kind];
       await this.ctx.database.db.execute(
         sql`update ${table} set claimed_until = null, last_error = ${message.slice(0, 2000)},
                  next_attempt_at = now() + make_interval(secs => ${delayMs / 1000})

@@ -68,6 +68,11 @@ export function createImageMetrics(registry: Registry = new Registry()) {
       labelNames: ['cause'] as const,
       registers,
     }),
+    erasures: new Counter({
+      name: 'image_erasures_total',
+      help: "Users' data erased (photos, blobs, Astria tunes, rows) after user_data_erased",
+      registers,
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
+import { verifyErasures } from '@astria/message-service/maintenance';
 import type { Logger } from '@astria/service-kit';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
 import type { MaintenanceMetrics } from './metrics.js';
@@ -28,6 +29,10 @@ export interface CleanupStep {
   rows: number;
   blobs?: number;
   tunes?: number;
+  /** erasure_check: erasures found complete, erasures with something left, and what is left by table. */
+  verified?: number;
+  failing?: number;
+  leftovers?: Record<string, number>;
   batches?: number;
   cutoff?: string;
   skipped?: string;
@@ -124,6 +129,26 @@ export async function runCleanup(deps: CleanupDeps, dryRun: boolean): Promise<Cl
     }
   }
   steps.push(tunes);
+
+  // "Delete my data": nothing of an erased user older than the erasure may remain, in any table.
+  const erasures: CleanupStep = { kind: 'erasure_check', target: 'every table of every service schema', rows: 0 };
+  try {
+    const check = await verifyErasures(database, { dryRun });
+    if (!check) erasures.skipped = 'messaging.erasures does not exist';
+    else {
+      erasures.verified = check.verified;
+      erasures.failing = check.failing;
+      if (check.failing > 0) {
+        erasures.leftovers = check.leftovers;
+        erasures.error = `data of ${check.failing} erased user(s) remains in ${Object.keys(check.leftovers).join(', ')}`;
+        logger.error({ alert: true, kind: 'erasure_check', leftovers: check.leftovers }, 'erased data remains');
+      }
+    }
+  } catch (error) {
+    erasures.error = message(error);
+    logger.error({ kind: 'erasure_check', err: erasures.error }, 'cleanup step failed');
+  }
+  steps.push(erasures);
 
   const totals = {
     rows: steps.reduce((n, s) => n + s.rows, 0),

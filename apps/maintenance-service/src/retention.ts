@@ -3,11 +3,19 @@ import { SCHEMA_NAMES } from '@astria/db';
 
 /** Pure cleanup policy: which rows of which table are past retention, given one fixed "now". */
 
-export type CleanupKind = 'dedup' | 'outbox' | 'inbox' | 'dead_letters' | 'run_history' | 'photos' | 'tunes';
+export type CleanupKind =
+  | 'dedup'
+  | 'outbox'
+  | 'inbox'
+  | 'dead_letters'
+  | 'run_history'
+  | 'photos'
+  | 'tunes'
+  | 'erasure_check';
 
 /** A table cleaned by rows: its key (to delete in batches) and the condition that makes a row past retention. */
 export interface RowRule {
-  kind: Exclude<CleanupKind, 'photos' | 'tunes'>;
+  kind: Exclude<CleanupKind, 'photos' | 'tunes' | 'erasure_check'>;
   schema: string;
   table: string;
   /** Primary-key columns: batches select keys, then delete those rows. */

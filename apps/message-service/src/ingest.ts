@@ -6,12 +6,22 @@ import type { FastifyBaseLogger } from 'fastify';
 import { applyConsent } from './conversation/consent.js';
 import { onDeliveryFailed } from './conversation/delivery-failure.js';
 import { needsPacks, previewPackId, runConversation } from './conversation/engine.js';
-import type { EngineConfig, EngineContext, EngineInput, Pack, Reply } from './conversation/types.js';
+import type {
+  Conversation,
+  EngineConfig,
+  EngineContext,
+  EngineInput,
+  EngineResult,
+  Pack,
+  Reply,
+} from './conversation/types.js';
 import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import {
   applyStatus,
+  erasedBefore,
+  eraseUserData,
   languageOf,
   lockConversation,
   lockDelivery,
@@ -122,6 +132,30 @@ export class Turns {
     }
   };
 
+  /**
+   * The erasure's adapter side (engine.erase): the user's data in this service goes (store.eraseUserData),
+   * the held replies and this turn's events too; the other services are told by `user_data_erased` (the
+   * user named by the hash only) and the user gets the engine's confirmation.
+   */
+  private async erase(
+    tx: Executor,
+    before: Conversation,
+    engine: EngineResult,
+    input: EngineInput,
+    correlationId: string,
+  ): Promise<void> {
+    const userId = before.userId;
+    const { userHash, counts } = await eraseUserData(tx, userId, before.paymentsSeen);
+    await this.deps.events.outbox.addMany(tx, [
+      pendingEvent('user_data_erased', { userHash, erasedAt: this.now().toISOString() }, { key: userHash }),
+      ...engine.replies.map((reply) =>
+        pendingEvent('whatsapp_send_requested', { to: userId, message: reply.message }, { key: userId, correlationId }),
+      ),
+    ]);
+    this.deps.metrics.transitions.inc({ transition: engine.transition, input: input.kind });
+    this.deps.logger.info({ user: maskPhone(userId), counts }, 'user data erased');
+  }
+
   async apply(
     tx: Executor,
     userId: string,
@@ -129,6 +163,15 @@ export class Turns {
     packs: readonly Pack[],
     correlationId: string,
   ): Promise<void> {
+    if (input.kind !== 'message') {
+      const paymentId = input.kind === 'payment_received' ? input.data.paymentId : null;
+      if (await erasedBefore(tx, userId, paymentId)) {
+        // The user erased their data since: an event about it (or a payment already applied) changes nothing.
+        this.deps.metrics.transitions.inc({ transition: 'erased_user_event', input: input.kind });
+        this.deps.logger.info({ user: maskPhone(userId), input: input.kind }, 'event for an erased user ignored');
+        return;
+      }
+    }
     const conversation = await lockConversation(tx, userId);
     const previewId = previewPackId(input);
     const context: EngineContext = {
@@ -138,6 +181,7 @@ export class Turns {
       now: this.now(),
     };
     const engine = runConversation(conversation, input, context);
+    if (engine.erase) return this.erase(tx, conversation, engine, input, correlationId);
     // Opt-out (STOP/START), then the 24-hour window: business-initiated replies wait behind a template while it is closed.
     const consent = applyConsent(
       conversation,

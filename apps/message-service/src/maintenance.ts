@@ -2,7 +2,7 @@
  * Queries of the message service's own tables for the maintenance service (`@astria/message-service/maintenance`):
  * the maintenance jobs call these instead of reading `messaging.*` themselves.
  */
-import { type Database, messaging, queryRows } from '@astria/db';
+import { type Database, jsonHoldsUser, MIGRATED_SCHEMA_NAMES, messaging, queryRows, textHoldsUser } from '@astria/db';
 import { and, asc, count, eq, lt, min, sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 
@@ -56,4 +56,130 @@ export async function findStaleTrainings(
     oldestUpdatedAt: oldest === null ? null : new Date(oldest),
     userIds: users.map((u) => u.userId),
   };
+}
+
+/** Time columns that say when a row was made, by preference: a row made after the erasure is the user's new data. */
+const TIME_COLUMNS = [
+  'created_at',
+  'received_at',
+  'sent_at',
+  'requested_at',
+  'dead_lettered_at',
+  'handled_at',
+  'started_at',
+  'built_at',
+  'updated_at',
+];
+
+export interface ErasureCheck {
+  /** Erasures found complete (verified_at set). */
+  verified: number;
+  /** Erasures with something of the user left: by `schema.table`, rows (summed over those erasures). */
+  leftovers: Record<string, number>;
+  failing: number;
+}
+
+interface TableToCheck {
+  name: string;
+  textColumns: string[];
+  jsonColumns: string[];
+  timeColumn: string | null;
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Verifies every erasure not verified yet: no row older than the erasure, in any table of any service
+ * schema, holds the user's id — a text value, a phone-number-like run of digits or a business-scoped id
+ * inside a text, or any string inside a JSON document (`textHoldsUser` / `jsonHoldsUser` of @astria/db) —
+ * compared by SHA-256 with the audit row's hash (the user id itself is no longer known). A clean erasure gets `verified_at`; otherwise its `leftovers`
+ * (table → rows) are recorded and it is checked again on the next run. Null when the table does not exist.
+ */
+export async function verifyErasures(
+  database: Database,
+  { dryRun = false, limit = 100 }: { dryRun?: boolean; limit?: number } = {},
+): Promise<ErasureCheck | null> {
+  const { db } = database;
+  const [present] = await queryRows<{ present: boolean }>(
+    db,
+    sql`select to_regclass('messaging.erasures') is not null as present`,
+  );
+  if (!present?.present) return null;
+  const pending = await queryRows<{ id: number | string; user_hash: string; erased_at: Date | string }>(
+    db,
+    sql`select id, user_hash, erased_at from messaging.erasures where verified_at is null order by erased_at limit ${limit}`,
+  );
+  const result: ErasureCheck = { verified: 0, leftovers: {}, failing: 0 };
+  if (pending.length === 0) return result;
+  const tables = await tablesToCheck(database);
+  for (const erasure of pending) {
+    const erasedAt = new Date(erasure.erased_at).toISOString();
+    const found: Record<string, number> = {};
+    for (const table of tables) {
+      const n = await countUserRows(database, table, erasure.user_hash, erasedAt);
+      if (n > 0) found[table.name] = n;
+    }
+    if (Object.keys(found).length === 0) {
+      result.verified++;
+      if (!dryRun)
+        await db.execute(
+          sql`update messaging.erasures set verified_at = now(), leftovers = null where id = ${erasure.id}`,
+        );
+    } else {
+      result.failing++;
+      for (const [name, n] of Object.entries(found)) result.leftovers[name] = (result.leftovers[name] ?? 0) + n;
+      if (!dryRun)
+        await db.execute(
+          sql`update messaging.erasures set leftovers = ${JSON.stringify(found)}::jsonb where id = ${erasure.id}`,
+        );
+    }
+  }
+  return result;
+}
+
+async function tablesToCheck(database: Database): Promise<TableToCheck[]> {
+  const columns = await queryRows<{ table_schema: string; table_name: string; column_name: string; data_type: string }>(
+    database.db,
+    sql`select c.table_schema, c.table_name, c.column_name, c.data_type
+          from information_schema.columns c
+          join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where t.table_type = 'BASE TABLE' and c.table_schema in ${sql.raw(`(${MIGRATED_SCHEMA_NAMES.map((s) => `'${s}'`).join(', ')})`)}
+           and c.table_name <> 'erasures'
+         order by c.table_schema, c.table_name, c.ordinal_position`,
+  );
+  const tables = new Map<string, TableToCheck & { times: string[] }>();
+  for (const c of columns) {
+    const name = `${c.table_schema}.${c.table_name}`;
+    const table = tables.get(name) ?? { name, textColumns: [], jsonColumns: [], timeColumn: null, times: [] };
+    tables.set(name, table);
+    if (c.data_type === 'text' || c.data_type === 'character varying') table.textColumns.push(c.column_name);
+    else if (c.data_type === 'jsonb' || c.data_type === 'json') table.jsonColumns.push(c.column_name);
+    else if (c.data_type.startsWith('timestamp')) table.times.push(c.column_name);
+  }
+  return [...tables.values()]
+    .filter((t) => t.textColumns.length + t.jsonColumns.length > 0)
+    .map(({ times, ...t }) => ({ ...t, timeColumn: TIME_COLUMNS.find((c) => times.includes(c)) ?? null }));
+}
+
+async function countUserRows(
+  database: Database,
+  table: TableToCheck,
+  userHash: string,
+  erasedAt: string,
+): Promise<number> {
+  const [schema, name] = table.name.split('.') as [string, string];
+  const column = (c: string) => sql.raw(`r.${ident(c)}`);
+  const holds = sql.join(
+    [
+      ...table.textColumns.map((c) => textHoldsUser(column(c), userHash)),
+      ...table.jsonColumns.map((c) => jsonHoldsUser(column(c), userHash)),
+    ],
+    sql` or `,
+  );
+  const before = table.timeColumn ? sql`${column(table.timeColumn)} < ${erasedAt}::timestamptz` : sql`true`;
+  const rows = await queryRows<{ n: number | string }>(
+    database.db,
+    sql`select count(*) as n from ${sql.raw(`${ident(schema)}.${ident(name)}`)} r where ${before} and (${holds})`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }

@@ -1,10 +1,10 @@
 import { type Executor, messaging, queryRows } from '@astria/db';
-import type { OutboundMessage } from '@astria/events';
+import { type OutboundMessage, userHashOf } from '@astria/events';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
-const { conversations, inboundMessages, messageStatuses, outboundMessages, feedback, packVideos } = messaging;
+const { conversations, inboundMessages, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
 
 /** Records an inbound message id; false when it was already recorded (a duplicate delivery). */
 export async function recordInbound(
@@ -214,4 +214,54 @@ export async function packVideosOf(tx: Executor, packId: number): Promise<Record
     .from(packVideos)
     .where(and(eq(packVideos.packId, packId)));
   return Object.fromEntries(rows.map((r) => [`${r.packId}:${r.subjectClass}`, r.url]));
+}
+
+/** What an erasure removed, by table (the audit row's `counts`). */
+export type ErasureCounts = Record<string, number>;
+
+/**
+ * "Delete my data", confirmed: everything of the user in the message service's tables goes, inside the
+ * turn's transaction (the caller holds the conversation lock): the conversation, feedback, what was sent
+ * and its statuses, the user's events in the outbox and dead letters, the de-dup records of the user's
+ * messages (Meta's message ids encode the number). Of the de-dup records only what prevents a double
+ * payment stays: the applied payment ids, as hashes in the audit row. The audit row has no personal data.
+ */
+export async function eraseUserData(
+  tx: Executor,
+  userId: string,
+  paymentsSeen: readonly string[],
+): Promise<{ userHash: string; counts: ErasureCounts }> {
+  const count = async (statement: ReturnType<typeof sql>): Promise<number> =>
+    (
+      await queryRows<{ n: number | string }>(tx, sql`with d as (${statement} returning 1) select count(*) as n from d`)
+    ).map((r) => Number(r.n))[0] ?? 0;
+  const counts: ErasureCounts = {
+    conversations: await count(sql`delete from messaging.conversations where user_id = ${userId}`),
+    feedback: await count(sql`delete from messaging.feedback where user_id = ${userId}`),
+    outbound_messages: await count(sql`delete from messaging.outbound_messages where recipient = ${userId}`),
+    message_statuses: await count(sql`delete from messaging.message_statuses where recipient = ${userId}`),
+    outbox: await count(sql`delete from messaging.outbox where key = ${userId}`),
+    dead_letters: await count(sql`delete from messaging.dead_letters where key = ${userId}`),
+    // Meta's message ids encode the number: the de-dup records go too (WhatsApp redelivers only unanswered webhooks).
+    inbound_messages: await count(sql`delete from messaging.inbound_messages where user_id = ${userId}`),
+  };
+  const userHash = userHashOf(userId);
+  await tx.insert(erasures).values({ userHash, counts, paymentHashes: paymentsSeen.map(userHashOf) });
+  return { userHash, counts };
+}
+
+/**
+ * Whether a domain event for this user belongs to data the user had erased: the user was erased and has
+ * no conversation since, or the payment is one applied before the erasure. One round trip.
+ */
+export async function erasedBefore(tx: Executor, userId: string, paymentId: string | null): Promise<boolean> {
+  const userHash = userHashOf(userId);
+  const [row] = await queryRows<{ erased: boolean }>(
+    tx,
+    sql`select exists (select 1 from messaging.erasures e where e.user_hash = ${userHash}
+                   and (not exists (select 1 from messaging.conversations c where c.user_id = ${userId})
+                        or e.payment_hashes @> ${JSON.stringify(paymentId === null ? [] : [userHashOf(paymentId)])}::jsonb
+                           and ${paymentId !== null})) as erased`,
+  );
+  return row?.erased === true;
 }

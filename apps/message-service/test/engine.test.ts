@@ -162,7 +162,7 @@ describe('conversation engine: the flow of docs/product-flow.md', () => {
     const r = run(newConversation(USER) && { ...newConversation(USER), language }, text('hello'));
     expect(r.replies[0]?.message).toMatchObject({ kind: 'mark_read', typing: true });
     expect(kinds(r)).toEqual(['list']);
-    expect(ids(r)).toEqual(['menu:begin', 'menu:how', 'menu:lang', 'menu:support']);
+    expect(ids(r)).toEqual(['menu:begin', 'menu:how', 'menu:lang', 'menu:support', 'menu:erase']);
     expect(r.conversation).toMatchObject({ state: 'collecting_photos', welcomed: true, name: 'Dana' });
     expect(r.events.map((e) => e.type)).toEqual(['user_message_received']);
   });
@@ -482,6 +482,8 @@ describe('conversation engine: the flow of docs/product-flow.md', () => {
 describe('conversation engine: every state × input, both languages', () => {
   const INPUTS: Array<[string, () => EngineInput]> = [
     ['text', () => text('hello')],
+    ['text delete my data', () => text('Delete my data')],
+    ['text מחק את המידע שלי', () => text('מחק את המידע שלי')],
     ['photo', () => photo()],
     ['audio', () => message('audio')],
     ['reaction', () => message('reaction')],
@@ -509,7 +511,11 @@ describe('conversation engine: every state × input, both languages', () => {
       'model:saved',
       'model:new',
       'tune:1504944',
+      'menu:erase',
+      'erase:confirm',
+      'erase:cancel',
       // unknown / malformed ids
+      'erase:maybe',
       'tier:gold',
       'pack:99999',
       'agree:999',

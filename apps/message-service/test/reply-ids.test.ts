@@ -19,6 +19,9 @@ describe('reply ids', () => {
     { kind: 'model', choice: 'saved' },
     { kind: 'model', choice: 'new' },
     { kind: 'tune', tuneId: 1504944 },
+    { kind: 'menu', item: 'erase' },
+    { kind: 'erase', choice: 'confirm' },
+    { kind: 'erase', choice: 'cancel' },
   ];
 
   it('encodes the documented ids and decodes them back', () => {
@@ -37,6 +40,9 @@ describe('reply ids', () => {
       'model:saved',
       'model:new',
       'tune:1504944',
+      'menu:erase',
+      'erase:confirm',
+      'erase:cancel',
     ]);
     for (const id of ids) expect(decodeReplyId(encodeReplyId(id))).toEqual(id);
   });

@@ -205,6 +205,39 @@ resource "azurerm_servicebus_subscription" "whatsapp_send_requested__message_ser
   batched_operations_enabled           = true
 }
 
+# user_data_erased: a user confirmed "Delete my data" (named by the SHA-256 of the id): image-service deletes their photos, blobs and tunes (Astria too); payment-service keeps of their payments only what prevents a double payment
+resource "azurerm_servicebus_topic" "user_data_erased" {
+  name                                    = "events-user_data_erased"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = false
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "user_data_erased__image_service" {
+  name                                 = "image-service"
+  topic_id                             = azurerm_servicebus_topic.user_data_erased.id
+  requires_session                     = false
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+resource "azurerm_servicebus_subscription" "user_data_erased__payment_service" {
+  name                                 = "payment-service"
+  topic_id                             = azurerm_servicebus_topic.user_data_erased.id
+  requires_session                     = false
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
 # ops_ping: an operator's broker round trip (POST /ops/ping, pnpm validate): recorded in the consumer's inbox, no other effect
 resource "azurerm_servicebus_topic" "ops_ping" {
   name                                    = "events-ops_ping"
@@ -239,6 +272,7 @@ output "topics" {
     "events-training_failed"         = azurerm_servicebus_topic.training_failed.id
     "events-pack_images_updated"     = azurerm_servicebus_topic.pack_images_updated.id
     "events-whatsapp_send_requested" = azurerm_servicebus_topic.whatsapp_send_requested.id
+    "events-user_data_erased"        = azurerm_servicebus_topic.user_data_erased.id
     "events-ops_ping"                = azurerm_servicebus_topic.ops_ping.id
   }
 }
@@ -255,6 +289,8 @@ output "subscriptions" {
     "events-training_failed/message-service"         = azurerm_servicebus_subscription.training_failed__message_service.id
     "events-pack_images_updated/message-service"     = azurerm_servicebus_subscription.pack_images_updated__message_service.id
     "events-whatsapp_send_requested/message-service" = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
+    "events-user_data_erased/image-service"          = azurerm_servicebus_subscription.user_data_erased__image_service.id
+    "events-user_data_erased/payment-service"        = azurerm_servicebus_subscription.user_data_erased__payment_service.id
     "events-ops_ping/message-service"                = azurerm_servicebus_subscription.ops_ping__message_service.id
   }
 }

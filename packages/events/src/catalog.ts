@@ -92,6 +92,15 @@ export const catalog = {
     ordered: true,
     schema: payloads.whatsappSendRequested,
   }),
+  user_data_erased: define({
+    version: 1,
+    description:
+      'a user confirmed "Delete my data" (named by the SHA-256 of the id): image-service deletes their photos, blobs and tunes (Astria too); payment-service keeps of their payments only what prevents a double payment',
+    producer: 'message-service',
+    subscribers: ['image-service', 'payment-service'],
+    ordered: false,
+    schema: payloads.userDataErased,
+  }),
   ops_ping: define({
     version: 1,
     description:

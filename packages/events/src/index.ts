@@ -24,4 +24,4 @@ export {
   type ServiceBusDeadLetter,
   type SubscriptionRef,
 } from './transports/servicebus-dlq.js';
-export { normalizeUserId } from './user-id.js';
+export { normalizeUserId, userHashOf } from './user-id.js';

@@ -206,6 +206,15 @@ export const whatsappSendRequested = z.looseObject({
   message: outboundMessage,
 });
 
+/** The SHA-256 (hex) of a user id: how an erased user is named from then on (no personal data). */
+export const userHash = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const userDataErased = z.looseObject({
+  /** SHA-256 (hex) of the user id: the subscribers find the user's rows by hashing their user ids. */
+  userHash,
+  erasedAt: z.iso.datetime({ offset: true }),
+});
+
 /** The operators' broker round trip (`pnpm validate`): carries nothing a consumer acts on. */
 export const opsPing = z.looseObject({
   /** Who asked, for the logs: e.g. "pnpm validate". */

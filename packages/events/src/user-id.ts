@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Our id for a user (`userId` in every user event and the ordering key): the WhatsApp number as
  * digits only, with country code (`+972 50-123-4567` → `972501234567`), or WhatsApp's
@@ -31,4 +33,13 @@ export function normalizeUserId(
   }
   if (digits.length < 7 || digits.length > 15) return null;
   return digits;
+}
+
+/**
+ * How an erased user is named from then on (the `user_data_erased` event, the erasure audit row): the
+ * SHA-256 of the id, hex. A table's rows of that user are found by hashing its user ids
+ * (`encode(sha256(convert_to(user_id, 'UTF8')), 'hex')` in SQL).
+ */
+export function userHashOf(userId: string): string {
+  return createHash('sha256').update(userId, 'utf8').digest('hex');
 }

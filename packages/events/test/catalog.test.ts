@@ -10,11 +10,15 @@ describe('event catalog', () => {
       expect(catalog[type].subscribers.length).toBeGreaterThan(0);
       expect(topicName(type)).toBe(`events-${type}`);
     }
-    expect(subscriptionsOf('image-service').sort()).toEqual(['training_requested', 'user_message_received']);
+    expect(subscriptionsOf('image-service').sort()).toEqual([
+      'training_requested',
+      'user_data_erased',
+      'user_message_received',
+    ]);
   });
 
-  it("orders every user event by key (the pack previews and the operators' ping concern no user)", () => {
-    const unkeyed = ['pack_images_updated', 'ops_ping'];
+  it("orders every user event by key (the pack previews and the operators' ping concern no user; an erasure names the user by hash and needs no order)", () => {
+    const unkeyed = ['pack_images_updated', 'ops_ping', 'user_data_erased'];
     for (const type of EVENT_TYPES) expect(catalog[type].ordered, type).toBe(!unkeyed.includes(type));
   });
 

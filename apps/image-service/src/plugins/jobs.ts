@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { handleUserDataErased } from '../erasure.js';
 import { JobWorker } from '../jobs.js';
 import { handlePhotoMessage } from '../photos.js';
 import { handleTrainingRequested } from '../training.js';
@@ -12,7 +13,7 @@ declare module 'fastify' {
 }
 
 /**
- * The events the service consumes (user_message_received: photo intake; training_requested) record
+ * The events the service consumes (user_message_received: photo intake; training_requested; user_data_erased) record
  * pending jobs in the inbox transaction; the job worker runs them outside it.
  */
 export const jobsPlugin = fp(
@@ -30,6 +31,7 @@ export const jobsPlugin = fp(
     app.events.consume({
       user_message_received: (event, tx) => handlePhotoMessage(context, event, tx),
       training_requested: (event, tx) => handleTrainingRequested(context, event, tx),
+      user_data_erased: (event, tx) => handleUserDataErased(context, event, tx),
     });
 
     app.addHook('onReady', async () => {

@@ -73,6 +73,13 @@ export interface Copy {
   languageSwitched: string;
   photoWhileTraining: string;
   restarted: (minPhotos: number) => string;
+  erase: string;
+  eraseDesc: string;
+  eraseAsk: string;
+  eraseYes: string;
+  eraseNo: string;
+  erased: string;
+  eraseCancelled: string;
 }
 
 const tierImages: Record<Tier, number> = { lite: 12, standard: 24, premium: 40 };
@@ -159,6 +166,14 @@ const en: Copy = {
   languageSwitched: 'Language: English',
   photoWhileTraining: 'I already have your photos; your portraits are being created.',
   restarted: (n) => `Starting fresh. Send me at least ${n} photos of yourself.`,
+  erase: 'Delete my data',
+  eraseDesc: 'Photos, portraits, models and chat',
+  eraseAsk:
+    'Delete all your data? Your photos, portraits, saved models, feedback and our conversation will be erased for good. Payments already made are kept only as a receipt number.',
+  eraseYes: 'Yes, delete it',
+  eraseNo: 'No, keep it',
+  erased: 'Done: your data has been erased. Send any message to start again.',
+  eraseCancelled: 'Nothing was deleted.',
 };
 
 const rejectionEn: Record<PhotoRejectionReason, string> = {
@@ -262,6 +277,14 @@ const he: Copy = {
   languageSwitched: 'שפה: עברית',
   photoWhileTraining: 'כבר יש לי את התמונות שלכם; הפורטרטים בהכנה.',
   restarted: (n) => `מתחילים מחדש. שלחו לי לפחות ${n} תמונות שלכם.`,
+  erase: 'מחיקת המידע שלי',
+  eraseDesc: 'תמונות, פורטרטים, מודלים ושיחה',
+  eraseAsk:
+    'למחוק את כל המידע שלכם? התמונות, הפורטרטים, המודלים השמורים, המשוב והשיחה שלנו יימחקו לתמיד. תשלומים שכבר בוצעו נשמרים רק כמספר קבלה.',
+  eraseYes: 'כן, למחוק',
+  eraseNo: 'לא, להשאיר',
+  erased: 'בוצע: המידע שלכם נמחק. שלחו הודעה כלשהי כדי להתחיל מחדש.',
+  eraseCancelled: 'שום דבר לא נמחק.',
 };
 
 export const COPY: Record<Language, Copy> = { en, he };

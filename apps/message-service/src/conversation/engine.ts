@@ -10,6 +10,7 @@ import {
   type EngineEvent,
   type EngineInput,
   type EngineResult,
+  newConversation,
   type Pack,
   type Reply,
   TIERS,
@@ -43,6 +44,23 @@ export function runConversation(conversation: Conversation, input: EngineInput, 
       break;
   }
   return turn.result();
+}
+
+/** Texts that ask to delete the user's data (whole text, trimmed, lower-cased, spaces collapsed), en and he. */
+export const ERASE_WORDS: readonly string[] = [
+  'delete my data',
+  'erase my data',
+  'delete my account',
+  'delete me',
+  'מחק את המידע שלי',
+  'מחקו את המידע שלי',
+  'מחיקת המידע שלי',
+  'מחיקת מידע',
+  'מחק את הנתונים שלי',
+];
+
+export function isEraseRequest(text: string): boolean {
+  return ERASE_WORDS.includes(text.trim().toLowerCase().replace(/\s+/g, ' '));
 }
 
 /** Which inputs need the Astria packs (so the adapter fetches them only then). */
@@ -96,6 +114,7 @@ class Turn {
   readonly feedback: EngineResult['feedback'] = [];
   readonly alerts: string[] = [];
   transition: Transition = 'noop';
+  erase = false;
 
   constructor(
     readonly c: Conversation,
@@ -122,6 +141,7 @@ class Turn {
       feedback: this.feedback,
       alerts: this.alerts,
       transition: this.transition,
+      erase: this.erase,
     };
   }
 
@@ -237,6 +257,7 @@ class Turn {
 
   /** A text: the state's table decides (the feedback, the welcome, or the current menu again). */
   onText(text: string) {
+    if (isEraseRequest(text)) return this.askErase();
     STATES[this.c.state].text(this, text);
   }
 
@@ -300,6 +321,26 @@ class Turn {
     // Step 14: any state.
     this.transition = 'support';
     this.text(this.t.supportContact(this.ctx.config.supportContact));
+  }
+
+  /** "Delete my data" (menu entry or words), any state: confirmation buttons, nothing changes yet. */
+  askErase() {
+    this.transition = 'erase_asked';
+    this.send(menus.eraseConfirmation(this.t));
+  }
+
+  onErase(choice: 'confirm' | 'cancel') {
+    if (choice === 'cancel') {
+      this.transition = 'erase_cancelled';
+      this.text(this.t.eraseCancelled);
+      return this.currentMenu();
+    }
+    // Everything of this user goes (the adapter erases the stored data); only the language stays for this answer.
+    const language = this.c.language;
+    Object.assign(this.c, newConversation(this.c.userId), { language });
+    this.erase = true;
+    this.transition = 'data_erased';
+    this.text(this.t.erased);
   }
 
   howItWorks() {
@@ -659,8 +700,10 @@ const ANY_STATE: ReplyTable = {
     if (item === 'lang') return turn.switchLanguage();
     if (item === 'support') return turn.support();
     if (item === 'how') return turn.howItWorks();
+    if (item === 'erase') return turn.askErase();
     return turn.expired(); // Let's begin: only while collecting photos
   },
+  erase: (turn, { choice }) => turn.onErase(choice),
 };
 
 /** Photos of a new model (steps 2–5): the same in collecting_photos and choosing_pack, except I'm done. */

@@ -22,8 +22,21 @@ export function welcomeMenu(t: Copy, name: string | null): OutboundMessage {
           { id: id({ kind: 'menu', item: 'how' }), title: t.how, description: t.howDesc },
           { id: id({ kind: 'menu', item: 'lang' }), title: t.switchLanguage, description: t.switchLanguageDesc },
           { id: id({ kind: 'menu', item: 'support' }), title: t.support, description: t.supportDesc },
+          { id: id({ kind: 'menu', item: 'erase' }), title: t.erase, description: t.eraseDesc },
         ],
       },
+    ],
+  };
+}
+
+/** "Delete my data": the confirmation buttons. */
+export function eraseConfirmation(t: Copy): OutboundMessage {
+  return {
+    kind: 'buttons',
+    body: t.eraseAsk,
+    buttons: [
+      { id: id({ kind: 'erase', choice: 'confirm' }), title: t.eraseYes },
+      { id: id({ kind: 'erase', choice: 'cancel' }), title: t.eraseNo },
     ],
   };
 }

@@ -6,7 +6,7 @@ import { TIERS } from './types.js';
  * taps one (docs/message-service.md, "Conversation"). Menus build them with `encodeReplyId` and the
  * router reads them with `decodeReplyId`: no id string is written by hand anywhere else.
  */
-export type MenuItem = 'begin' | 'how' | 'lang' | 'support';
+export type MenuItem = 'begin' | 'how' | 'lang' | 'support' | 'erase';
 export type PhotosAction = 'ready' | 'examples' | 'more' | 'done' | 'restart';
 export type Stars = 1 | 2 | 3 | 4 | 5;
 
@@ -21,14 +21,17 @@ export type ReplyId =
   | { kind: 'rate'; stars: Stars }
   | { kind: 'more'; what: 'pack' }
   | { kind: 'model'; choice: 'saved' | 'new' }
-  | { kind: 'tune'; tuneId: number };
+  | { kind: 'tune'; tuneId: number }
+  /** The answer to "Delete all your data?". */
+  | { kind: 'erase'; choice: 'confirm' | 'cancel' };
 
 export type ReplyKind = ReplyId['kind'];
 export type ReplyOf<K extends ReplyKind> = Extract<ReplyId, { kind: K }>;
 
-const MENU_ITEMS: readonly MenuItem[] = ['begin', 'how', 'lang', 'support'];
+const MENU_ITEMS: readonly MenuItem[] = ['begin', 'how', 'lang', 'support', 'erase'];
 const PHOTOS_ACTIONS: readonly PhotosAction[] = ['ready', 'examples', 'more', 'done', 'restart'];
 const MODEL_CHOICES = ['saved', 'new'] as const;
+const ERASE_CHOICES = ['confirm', 'cancel'] as const;
 
 /** Ids sent by earlier versions of the bot, still honoured. */
 const LEGACY_IDS: Readonly<Record<string, string>> = {
@@ -58,6 +61,8 @@ export function encodeReplyId(id: ReplyId): string {
       return `model:${id.choice}`;
     case 'tune':
       return `tune:${id.tuneId}`;
+    case 'erase':
+      return `erase:${id.choice}`;
   }
 }
 
@@ -107,6 +112,10 @@ export function decodeReplyId(raw: string): ReplyId | null {
     case 'tune': {
       const tuneId = digits(arg);
       return tuneId === null ? null : { kind: 'tune', tuneId };
+    }
+    case 'erase': {
+      const choice = pick(ERASE_CHOICES, arg);
+      return choice ? { kind: 'erase', choice } : null;
     }
     default:
       return null;

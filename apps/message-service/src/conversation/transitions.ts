@@ -14,6 +14,10 @@ export type Transition =
   | 'language_switched' // step 13
   | 'support' // step 14
   | 'how_it_works'
+  | 'erase_asked' // "Delete my data" (menu entry or words): the confirmation buttons
+  | 'erase_cancelled'
+  | 'data_erased' // confirmed: the turn's adapter erases the user's data
+  | 'erased_user_event' // a domain event about data the user had erased: ignored
   // collecting_photos / choosing_pack
   | 'guidelines' // step 2
   | 'ready_for_photos' // step 3

@@ -124,6 +124,8 @@ export interface EngineResult {
   alerts: string[];
   /** A short name of what happened, for the transitions metric. */
   transition: Transition;
+  /** The user confirmed "Delete my data": the adapter erases everything of this user (the conversation too). */
+  erase: boolean;
 }
 
 export function newConversation(userId: string): Conversation {

@@ -141,3 +141,20 @@ export const previewVideos = imagingSchema.table(
   },
   (t) => [primaryKey({ columns: [t.packId, t.subjectClass] })],
 );
+
+/**
+ * A `user_data_erased` event as a job (the handler records it in the inbox transaction; the job worker
+ * deletes the user's photo blobs, Astria tunes and rows outside it). No personal data: the user is the
+ * SHA-256 of their id.
+ */
+export const erasures = imagingSchema.table('erasures', {
+  userHash: text('user_hash').primaryKey(),
+  /** When message-service erased the user: only rows older than this are theirs to delete. */
+  erasedAt: timestamp('erased_at', { withTimezone: true }).notNull(),
+  status: text('status', { enum: ['pending', 'done'] }).notNull(),
+  /** What was deleted, by count (photos, blobs, tunes, Astria tunes, prompts, events). */
+  counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+  ...jobColumns(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -135,3 +135,27 @@ export const sendLimits = messagingSchema.table('send_limits', {
   tokens: doublePrecision('tokens').notNull(),
   refilledAt: timestamp('refilled_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * One row per "Delete my data" a user confirmed: the audit of the erasure, with no personal data (the
+ * SHA-256 of the user id, what was erased by count, when). The payments the user had made stay only as
+ * SHA-256 hashes of their ids, so a late or replayed payment event is not applied a second time. The
+ * maintenance cleanup verifies that nothing of the user older than `erased_at` remains in any table
+ * (`verified_at`, or `leftovers`: table → rows).
+ */
+export const erasures = messagingSchema.table(
+  'erasures',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userHash: text('user_hash').notNull(),
+    erasedAt: timestamp('erased_at', { withTimezone: true }).notNull().defaultNow(),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    paymentHashes: jsonb('payment_hashes').$type<string[]>().notNull().default([]),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+    leftovers: jsonb('leftovers').$type<Record<string, number>>(),
+  },
+  (t) => [
+    index('erasures_user_hash_idx').on(t.userHash),
+    index('erasures_unverified_idx').on(t.erasedAt).where(sql`verified_at IS NULL`),
+  ],
+);
