@@ -2,6 +2,7 @@ import type { PaymentServiceConfig } from '@astria/config';
 import type { FastifyPluginAsync } from 'fastify';
 import { paymentMetricsPlugin } from './plugins/payment-metrics.js';
 import { stripePricesPlugin } from './plugins/stripe-prices.js';
+import { paymentMoveOverPlugin } from './rollout/move-over.js';
 import { stripePaymentRoutes } from './routes/payments-stripe.js';
 import { sumitPaymentRoutes } from './routes/payments-sumit.js';
 import type { StripePriceLookup } from './stripe-prices.js';
@@ -14,12 +15,13 @@ export interface PaymentServiceAppOptions {
 
 /**
  * payment-service: SUMIT and Stripe webhooks → one stored payment per provider payment id and, with
- * it in the same transaction, one `payment_received` event. It consumes no events and runs no
- * background work (the outbox relay belongs to the event runtime). Composes the plugins, then the routes.
+ * it in the same transaction, one `payment_received` event. It consumes only its own
+ * `sumit_forward_requested` (the move-over) and runs no other background work. Composes the plugins, then the routes.
  */
 export const paymentServiceApp: FastifyPluginAsync<PaymentServiceAppOptions> = async (app, options) => {
   const { config } = options;
   await app.register(paymentMetricsPlugin);
+  await app.register(paymentMoveOverPlugin, { config });
   await app.register(stripePricesPlugin, {
     config,
     ...(options.stripePriceLookup ? { lookup: options.stripePriceLookup } : {}),

@@ -1,3 +1,10 @@
+export {
+  EXTERNAL_EFFECT_TYPES,
+  effectsSuppressed,
+  paymentOwner,
+  recordSuppressed,
+  type SuppressedEffect,
+} from './effects.js';
 export { createOldAppTables, OLD_APP_DDL, OLD_STATE, oldAppMidTraining } from './old-app-tables.js';
 export {
   decideOwner,
@@ -23,6 +30,7 @@ export {
 } from './split-notification.js';
 export {
   applyChange,
+  createLoggedStageReader,
   createStageReader,
   ownerCounts,
   readStage,

@@ -114,7 +114,9 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
           .send({ error: 'bad_payload', message: `Not a WhatsApp notification: ${(error as Error).message}` });
       }
       try {
-        const result = await app.webhookIngest.ingest(parsed, request.id);
+        // The move-over: the old app's part is split off and forwarded (rollout/route-notification.ts).
+        const routed = await app.notificationRouter.route(raw, parsed);
+        const result = await app.webhookIngest.ingest(routed.notification, request.id, routed.forward);
         metrics.webhookRequests.inc({ outcome: 'accepted' });
         metrics.ingestDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);
         return reply.code(200).send({ ok: true, ...result });
