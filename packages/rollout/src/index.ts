@@ -5,6 +5,28 @@ export {
   recordSuppressed,
   type SuppressedEffect,
 } from './effects.js';
+export {
+  formatImportReport,
+  type ImportReport,
+  type KindReport,
+  type MigrateFromMonolithOptions,
+  migrateFromMonolith,
+} from './migrate-from-monolith.js';
+export {
+  type ExportReport,
+  type MigrateToMonolithOptions,
+  migrateToMonolith,
+  oldRowFromConversation,
+} from './migrate-to-monolith.js';
+export {
+  conversationFromOld,
+  type ImportedConversation,
+  importAtFirstTouch,
+  importOldUser,
+  type OldUser,
+  oldCredits,
+  readOldUser,
+} from './monolith-import.js';
 export { createOldAppTables, OLD_APP_DDL, OLD_STATE, oldAppMidTraining } from './old-app-tables.js';
 export {
   decideOwner,

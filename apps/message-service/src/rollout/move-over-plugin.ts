@@ -3,6 +3,7 @@ import { createDatabase, type Database } from '@astria/db';
 import { withExternalEffect } from '@astria/events';
 import { forwardToOldApp, oldAppMidTraining } from '@astria/rollout';
 import fp from 'fastify-plugin';
+import { onMoveToNewSystem } from './first-touch.js';
 import { createNotificationRouter, type NotificationRouter } from './route-notification.js';
 
 declare module 'fastify' {
@@ -44,6 +45,7 @@ export const moveOverPlugin = fp<{ config: MoveOverConfig; monolithDatabase?: Da
         database: app.database,
         stage: app.rolloutStage,
         midTrainingInOldApp: oldDb ? oldAppMidTraining(oldDb.db) : undefined,
+        onMove: onMoveToNewSystem(app.events.outbox, oldDb),
       }),
     );
     app.events.consume({
