@@ -41,6 +41,7 @@ export {
 } from './owner.js';
 export { type ResolveOwnerOptions, resolveOwner } from './owners.js';
 export { runRollout } from './rollout-command.js';
+export { formatShadowReport, type ShadowDivergence, type ShadowReport, shadowReport } from './shadow-report.js';
 export {
   ForwardFailed,
   type ForwardOptions,
