@@ -1,4 +1,5 @@
 import type { MessageServiceConfig } from '@astria/config';
+import type { Database } from '@astria/db';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { astriaPacksPlugin } from './plugins/astria-packs.js';
@@ -6,6 +7,7 @@ import { eventConsumersPlugin } from './plugins/event-consumers.js';
 import { ingestPlugin } from './plugins/ingest.js';
 import { messageMetricsPlugin } from './plugins/message-metrics.js';
 import { whatsappGraphPlugin } from './plugins/whatsapp-graph.js';
+import { moveOverPlugin } from './rollout/move-over-plugin.js';
 import { rolloutStagePlugin } from './rollout/stage-plugin.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.js';
 
@@ -15,6 +17,8 @@ export interface MessageServiceAppOptions {
   config: MessageServiceConfig;
   /** Override the clock (tests). */
   now?: () => Date;
+  /** The old app's database (tests); else MONOLITH_DATABASE_URL opens one. */
+  monolithDatabase?: Database;
   [key: string]: unknown;
 }
 
@@ -22,13 +26,17 @@ export interface MessageServiceAppOptions {
  * The message service: the WhatsApp webhook (GET handshake, POST notifications), the consumers of
  * the domain events and the ordered outbound sender. Only composes: adapters (`plugins/`), then routes.
  */
-const plugin: FastifyPluginAsync<MessageServiceAppOptions> = async (app, { config, now }) => {
+const plugin: FastifyPluginAsync<MessageServiceAppOptions> = async (app, { config, now, monolithDatabase }) => {
   await app.register(messageMetricsPlugin);
   await app.register(whatsappGraphPlugin, { config });
   await app.register(astriaPacksPlugin, { config });
+  await app.register(rolloutStagePlugin, { config });
   await app.register(ingestPlugin, { config, ...(now ? { now } : {}) });
   await app.register(eventConsumersPlugin);
-  await app.register(rolloutStagePlugin, { config });
+  await app.register(moveOverPlugin, {
+    config,
+    ...(monolithDatabase ? { monolithDatabase: monolithDatabase as Database } : {}),
+  });
 
   await app.register(whatsappWebhookRoutes, { config });
 };

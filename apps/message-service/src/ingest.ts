@@ -1,6 +1,6 @@
 import type { MessageServiceConfig } from '@astria/config';
 import type { Database, Executor } from '@astria/db';
-import { type EventRuntime, pendingEvent } from '@astria/events';
+import { type EventRuntime, type PendingEvent, pendingEvent } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { applyConsent } from './conversation/consent.js';
@@ -18,6 +18,8 @@ import type {
 import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
+import type { EffectGuard } from './rollout/effect-guard.js';
+import { commitForward, type ForwardPart } from './rollout/route-notification.js';
 import {
   applyStatus,
   erasedBefore,
@@ -58,6 +60,8 @@ export interface TurnDeps {
   metrics: MessageMetrics;
   logger: Logger;
   now?: () => Date;
+  /** The move-over: keeps back the external effects of users this system does not serve. */
+  effects?: EffectGuard | undefined;
 }
 
 /**
@@ -68,6 +72,11 @@ export class Turns {
   private readonly engineConfig: EngineConfig;
   private readonly now: () => Date;
   private readonly templates: TemplateConfig;
+
+  /** Where turns and forwards are written. */
+  get outbox() {
+    return this.deps.events.outbox;
+  }
 
   constructor(private readonly deps: TurnDeps) {
     this.engineConfig = engineConfigFrom(deps.config);
@@ -208,7 +217,7 @@ export class Turns {
     await saveConversation(tx, result.conversation);
     await storeFeedback(tx, userId, result.feedback);
     // Every event and reply of this turn in one statement (one round trip), in order.
-    await this.deps.events.outbox.addMany(tx, [
+    const outgoing: PendingEvent[] = [
       ...result.events.map((event) => ({
         type: event.type,
         data: event.data,
@@ -221,7 +230,12 @@ export class Turns {
           { key: userId, correlationId },
         ),
       ),
-    ]);
+    ];
+    const { effects } = this.deps;
+    await this.deps.events.outbox.addMany(
+      tx,
+      effects ? await effects(tx, userId, input.kind, outgoing, correlationId) : outgoing,
+    );
     this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
     for (const alert of result.alerts) {
       this.deps.metrics.alerts.inc({ kind: input.kind });
@@ -250,6 +264,8 @@ export interface IngestResult {
 interface IngestJob {
   notification: ParsedNotification;
   correlationId: string;
+  /** The move-over: the old app's part, committed with the de-dup records. */
+  forward: ForwardPart | null;
   resolve(result: IngestResult): void;
   reject(error: unknown): void;
 }
@@ -274,9 +290,13 @@ export class WebhookIngest {
 
   constructor(private readonly deps: WebhookIngestDeps) {}
 
-  ingest(notification: ParsedNotification, correlationId: string): Promise<IngestResult> {
+  ingest(
+    notification: ParsedNotification,
+    correlationId: string,
+    forward: ForwardPart | null = null,
+  ): Promise<IngestResult> {
     return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ notification, correlationId, resolve, reject });
+      this.pending.push({ notification, correlationId, forward, resolve, reject });
       this.pump();
     });
   }
@@ -353,6 +373,8 @@ export class WebhookIngest {
         result.accepted++;
         outcomes.push({ message, outcome: 'accepted' });
       }
+      for (const job of batch)
+        if (job.forward) await commitForward(tx, turns.outbox, job.forward, seen, job.correlationId);
     });
     for (const { message, outcome } of outcomes) metrics.inboundMessages.inc({ type: message.type, outcome });
     for (const { status } of statuses) metrics.statuses.inc({ status: status.status, outcome: 'applied' });

@@ -11,7 +11,7 @@ import {
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { messageServiceApp } from '../src/app.js';
+import { type MessageServiceAppOptions, messageServiceApp } from '../src/app.js';
 
 export const NUMBER_ID = '106540352242922';
 export const APP_SECRET = 'test-app-secret';
@@ -64,6 +64,8 @@ export async function createHarness(
   overrides: Record<string, string> = {},
   database?: TestDatabase,
   simOptions: Pick<WhatsAppSimulatorOptions, 'autoStatuses' | 'pairRate' | 'enforceWindow' | 'templates'> = {},
+  /** More app options (the move-over's old database). */
+  appOptions: Pick<MessageServiceAppOptions, 'monolithDatabase'> = {},
 ): Promise<Harness> {
   const db = database ?? (await createTestDatabase());
   const sim = await startWhatsAppSimulator({
@@ -94,7 +96,7 @@ export async function createHarness(
       ownsDatabase: false,
     },
     messageServiceApp,
-    { config },
+    { config, ...appOptions },
   );
   await app.ready();
   let started = false;

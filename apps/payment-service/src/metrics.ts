@@ -7,6 +7,7 @@ import type { Provider } from './payment.js';
  */
 export type WebhookOutcome =
   | 'applied'
+  | 'forwarded'
   | 'duplicate'
   | 'ignored'
   | 'needs_review'
@@ -16,7 +17,7 @@ export type WebhookOutcome =
   | 'invalid_json'
   | 'error';
 
-const SUCCESSFUL: ReadonlySet<WebhookOutcome> = new Set(['applied', 'duplicate', 'ignored']);
+const SUCCESSFUL: ReadonlySet<WebhookOutcome> = new Set(['applied', 'forwarded', 'duplicate', 'ignored']);
 const PROVIDERS: Provider[] = ['sumit', 'stripe'];
 
 export interface PaymentMetrics {

@@ -4,10 +4,12 @@ import type { EventRuntime } from '@astria/events';
 import { boundedJson, sanitizeText } from '@astria/service-kit';
 import { and, eq } from 'drizzle-orm';
 import type { IncomingPayment, Provider } from './payment.js';
+import type { PaymentForward } from './rollout/move-over.js';
 
 const { payments, paymentRejections } = schema;
 
-export type RecordOutcome = 'applied' | 'needs_review' | 'duplicate';
+/** `forwarded`: a payment of a user the old app serves, stored and forwarded to it (the move-over). */
+export type RecordOutcome = 'applied' | 'needs_review' | 'duplicate' | 'forwarded';
 
 export interface RecordResult {
   outcome: RecordOutcome;
@@ -30,9 +32,11 @@ export async function recordPayment(
     reviewReason: string | null;
     rawPayload: unknown;
     correlationId: string;
+    /** The move-over: forward to the old app in the same transaction (and at shadow also apply here). */
+    forward?: PaymentForward | null;
   },
 ): Promise<RecordResult> {
-  const { payment, reviewReason, rawPayload, correlationId } = input;
+  const { payment, reviewReason, rawPayload, correlationId, forward } = input;
   const status = reviewReason === null ? 'applied' : 'needs_review';
   return database.db.transaction(async (tx) => {
     const id = randomUUID();
@@ -60,6 +64,18 @@ export async function recordPayment(
         .from(payments)
         .where(eqPayment(payment.provider, payment.providerPaymentId));
       return { outcome: 'duplicate', paymentId: existing?.id ?? null, eventId: null };
+    }
+    if (forward && payment.userId !== null) {
+      const forwarded = await events.outbox.add(
+        tx,
+        'sumit_forward_requested',
+        { paymentId: payment.providerPaymentId, userId: payment.userId, body: forward.body },
+        { key: payment.userId, correlationId },
+      );
+      if (!forward.alsoApply) {
+        await tx.update(payments).set({ eventId: forwarded.id }).where(eq(payments.id, id));
+        return { outcome: 'forwarded', paymentId: id, eventId: forwarded.id };
+      }
     }
     if (status === 'needs_review' || payment.userId === null || payment.tier === null) {
       return { outcome: 'needs_review', paymentId: id, eventId: null };

@@ -238,6 +238,50 @@ resource "azurerm_servicebus_subscription" "user_data_erased__payment_service" {
   batched_operations_enabled           = true
 }
 
+# whatsapp_forward_requested: move-over: the old app's part of a WhatsApp notification (its users' messages and statuses), committed with the de-dup record and posted re-signed to the old app
+resource "azurerm_servicebus_topic" "whatsapp_forward_requested" {
+  name                                    = "events-whatsapp_forward_requested"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "whatsapp_forward_requested__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.whatsapp_forward_requested.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
+# sumit_forward_requested: move-over: a SUMIT payment of a user the old app serves, committed with the payment row; message-service (the forwarder) posts it as it came to the old app
+resource "azurerm_servicebus_topic" "sumit_forward_requested" {
+  name                                    = "events-sumit_forward_requested"
+  namespace_id                            = var.namespace_id
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+  default_message_ttl                     = "P14D"
+  support_ordering                        = true
+  batched_operations_enabled              = true
+}
+
+resource "azurerm_servicebus_subscription" "sumit_forward_requested__message_service" {
+  name                                 = "message-service"
+  topic_id                             = azurerm_servicebus_topic.sumit_forward_requested.id
+  requires_session                     = true
+  max_delivery_count                   = 12
+  lock_duration                        = "PT1M"
+  default_message_ttl                  = "P14D"
+  dead_lettering_on_message_expiration = true
+  batched_operations_enabled           = true
+}
+
 # ops_ping: an operator's broker round trip (POST /ops/ping, pnpm validate): recorded in the consumer's inbox, no other effect
 resource "azurerm_servicebus_topic" "ops_ping" {
   name                                    = "events-ops_ping"
@@ -263,34 +307,38 @@ resource "azurerm_servicebus_subscription" "ops_ping__message_service" {
 output "topics" {
   description = "Topic name → resource ID"
   value = {
-    "events-user_message_received"   = azurerm_servicebus_topic.user_message_received.id
-    "events-image_processed"         = azurerm_servicebus_topic.image_processed.id
-    "events-payment_received"        = azurerm_servicebus_topic.payment_received.id
-    "events-training_requested"      = azurerm_servicebus_topic.training_requested.id
-    "events-tune_created"            = azurerm_servicebus_topic.tune_created.id
-    "events-images_generated"        = azurerm_servicebus_topic.images_generated.id
-    "events-training_failed"         = azurerm_servicebus_topic.training_failed.id
-    "events-pack_images_updated"     = azurerm_servicebus_topic.pack_images_updated.id
-    "events-whatsapp_send_requested" = azurerm_servicebus_topic.whatsapp_send_requested.id
-    "events-user_data_erased"        = azurerm_servicebus_topic.user_data_erased.id
-    "events-ops_ping"                = azurerm_servicebus_topic.ops_ping.id
+    "events-user_message_received"      = azurerm_servicebus_topic.user_message_received.id
+    "events-image_processed"            = azurerm_servicebus_topic.image_processed.id
+    "events-payment_received"           = azurerm_servicebus_topic.payment_received.id
+    "events-training_requested"         = azurerm_servicebus_topic.training_requested.id
+    "events-tune_created"               = azurerm_servicebus_topic.tune_created.id
+    "events-images_generated"           = azurerm_servicebus_topic.images_generated.id
+    "events-training_failed"            = azurerm_servicebus_topic.training_failed.id
+    "events-pack_images_updated"        = azurerm_servicebus_topic.pack_images_updated.id
+    "events-whatsapp_send_requested"    = azurerm_servicebus_topic.whatsapp_send_requested.id
+    "events-user_data_erased"           = azurerm_servicebus_topic.user_data_erased.id
+    "events-whatsapp_forward_requested" = azurerm_servicebus_topic.whatsapp_forward_requested.id
+    "events-sumit_forward_requested"    = azurerm_servicebus_topic.sumit_forward_requested.id
+    "events-ops_ping"                   = azurerm_servicebus_topic.ops_ping.id
   }
 }
 
 output "subscriptions" {
   description = "topic/subscription → resource ID"
   value = {
-    "events-user_message_received/image-service"     = azurerm_servicebus_subscription.user_message_received__image_service.id
-    "events-image_processed/message-service"         = azurerm_servicebus_subscription.image_processed__message_service.id
-    "events-payment_received/message-service"        = azurerm_servicebus_subscription.payment_received__message_service.id
-    "events-training_requested/image-service"        = azurerm_servicebus_subscription.training_requested__image_service.id
-    "events-tune_created/message-service"            = azurerm_servicebus_subscription.tune_created__message_service.id
-    "events-images_generated/message-service"        = azurerm_servicebus_subscription.images_generated__message_service.id
-    "events-training_failed/message-service"         = azurerm_servicebus_subscription.training_failed__message_service.id
-    "events-pack_images_updated/message-service"     = azurerm_servicebus_subscription.pack_images_updated__message_service.id
-    "events-whatsapp_send_requested/message-service" = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
-    "events-user_data_erased/image-service"          = azurerm_servicebus_subscription.user_data_erased__image_service.id
-    "events-user_data_erased/payment-service"        = azurerm_servicebus_subscription.user_data_erased__payment_service.id
-    "events-ops_ping/message-service"                = azurerm_servicebus_subscription.ops_ping__message_service.id
+    "events-user_message_received/image-service"        = azurerm_servicebus_subscription.user_message_received__image_service.id
+    "events-image_processed/message-service"            = azurerm_servicebus_subscription.image_processed__message_service.id
+    "events-payment_received/message-service"           = azurerm_servicebus_subscription.payment_received__message_service.id
+    "events-training_requested/image-service"           = azurerm_servicebus_subscription.training_requested__image_service.id
+    "events-tune_created/message-service"               = azurerm_servicebus_subscription.tune_created__message_service.id
+    "events-images_generated/message-service"           = azurerm_servicebus_subscription.images_generated__message_service.id
+    "events-training_failed/message-service"            = azurerm_servicebus_subscription.training_failed__message_service.id
+    "events-pack_images_updated/message-service"        = azurerm_servicebus_subscription.pack_images_updated__message_service.id
+    "events-whatsapp_send_requested/message-service"    = azurerm_servicebus_subscription.whatsapp_send_requested__message_service.id
+    "events-user_data_erased/image-service"             = azurerm_servicebus_subscription.user_data_erased__image_service.id
+    "events-user_data_erased/payment-service"           = azurerm_servicebus_subscription.user_data_erased__payment_service.id
+    "events-whatsapp_forward_requested/message-service" = azurerm_servicebus_subscription.whatsapp_forward_requested__message_service.id
+    "events-sumit_forward_requested/message-service"    = azurerm_servicebus_subscription.sumit_forward_requested__message_service.id
+    "events-ops_ping/message-service"                   = azurerm_servicebus_subscription.ops_ping__message_service.id
   }
 }

@@ -101,6 +101,24 @@ export const catalog = {
     ordered: false,
     schema: payloads.userDataErased,
   }),
+  whatsapp_forward_requested: define({
+    version: 1,
+    description:
+      "move-over: the old app's part of a WhatsApp notification (its users' messages and statuses), committed with the de-dup record and posted re-signed to the old app",
+    producer: 'message-service',
+    subscribers: ['message-service'],
+    ordered: true,
+    schema: payloads.whatsappForwardRequested,
+  }),
+  sumit_forward_requested: define({
+    version: 1,
+    description:
+      'move-over: a SUMIT payment of a user the old app serves, committed with the payment row; message-service (the forwarder) posts it as it came to the old app',
+    producer: 'payment-service',
+    subscribers: ['message-service'],
+    ordered: true,
+    schema: payloads.sumitForwardRequested,
+  }),
   ops_ping: define({
     version: 1,
     description:

@@ -220,3 +220,23 @@ export const opsPing = z.looseObject({
   /** Who asked, for the logs: e.g. "pnpm validate". */
   requestedBy: z.string().min(1).max(100),
 });
+
+/**
+ * The move-over (issue #13): the old app's part of a WhatsApp notification, Meta-shaped, to be
+ * posted re-signed to MONOLITH_WEBHOOK_URL. `body` is the exact JSON the old app receives (and the
+ * signature covers); `messageIds` are the inbound messages it carries (for the logs and tests).
+ */
+export const whatsappForwardRequested = z.looseObject({
+  body: z.string().min(2),
+  messageIds: z.array(z.string().min(1)).default([]),
+  /** True at the shadow stage: the new system also handled the notification, side effects suppressed. */
+  shadow: z.boolean().default(false),
+});
+
+/** The move-over: a SUMIT payment of a user the old app serves, posted as it came to MONOLITH_PAYMENT_URL. */
+export const sumitForwardRequested = z.looseObject({
+  paymentId: z.string().min(1),
+  userId,
+  /** The SUMIT webhook body exactly as SUMIT sent it. */
+  body: z.string().min(2),
+});

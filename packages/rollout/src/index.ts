@@ -1,3 +1,32 @@
+export {
+  EXTERNAL_EFFECT_TYPES,
+  effectsSuppressed,
+  paymentOwner,
+  recordSuppressed,
+  type SuppressedEffect,
+} from './effects.js';
+export {
+  formatImportReport,
+  type ImportReport,
+  type KindReport,
+  type MigrateFromMonolithOptions,
+  migrateFromMonolith,
+} from './migrate-from-monolith.js';
+export {
+  type ExportReport,
+  type MigrateToMonolithOptions,
+  migrateToMonolith,
+  oldRowFromConversation,
+} from './migrate-to-monolith.js';
+export {
+  conversationFromOld,
+  type ImportedConversation,
+  importAtFirstTouch,
+  importOldUser,
+  type OldUser,
+  oldCredits,
+  readOldUser,
+} from './monolith-import.js';
 export { createOldAppTables, OLD_APP_DDL, OLD_STATE, oldAppMidTraining } from './old-app-tables.js';
 export {
   decideOwner,
@@ -12,6 +41,7 @@ export {
 } from './owner.js';
 export { type ResolveOwnerOptions, resolveOwner } from './owners.js';
 export { runRollout } from './rollout-command.js';
+export { formatShadowReport, type ShadowDivergence, type ShadowReport, shadowReport } from './shadow-report.js';
 export {
   ForwardFailed,
   type ForwardOptions,
@@ -23,6 +53,7 @@ export {
 } from './split-notification.js';
 export {
   applyChange,
+  createLoggedStageReader,
   createStageReader,
   ownerCounts,
   readStage,

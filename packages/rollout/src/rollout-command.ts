@@ -7,6 +7,7 @@ import { ownerCounts, readStage, setStage, stageHistory } from './stage-store.js
 const USAGE = `Usage:
   pnpm rollout status
   pnpm rollout set --stage shadow|canary|full|fallback [--percent N] [--allow id,id] [--deny id,id] [--by NAME]
+  pnpm rollout shadow-report [--old <postgres url>]   (default: MONOLITH_DATABASE_URL; read-only)
 
 Reads and changes the move-over stage in DATABASE_URL; every pod follows within ROLLOUT_STAGE_TTL_MS.`;
 

@@ -138,3 +138,19 @@ export function createStageReader(db: Executor, { ttlMs, onVersion, now = Date.n
     },
   };
 }
+
+/** The reader every service uses: each new stage version is logged (`move-over stage read`), so pods can be compared. */
+export function createLoggedStageReader(
+  db: Executor,
+  ttlMs: number,
+  log: { info(fields: Record<string, unknown>, message: string): void },
+): StageReader {
+  return createStageReader(db, {
+    ttlMs,
+    onVersion: (settings) =>
+      log.info(
+        { rolloutStage: settings.stage, rolloutPercent: settings.percent, rolloutVersion: settings.version },
+        'move-over stage read',
+      ),
+  });
+}

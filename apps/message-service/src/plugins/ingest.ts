@@ -1,6 +1,7 @@
 import type { MessageServiceConfig } from '@astria/config';
 import fp from 'fastify-plugin';
 import { Turns, WebhookIngest } from '../ingest.js';
+import { moveOverEffectGuard } from '../rollout/effect-guard.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,6 +27,8 @@ export const ingestPlugin = fp<IngestPluginOptions>(
       metrics: app.messageMetrics,
       logger: app.log,
       ...(now ? { now } : {}),
+      // The move-over: with an old app, turns of users this system does not serve keep their effects back.
+      ...(config.MONOLITH_WEBHOOK_URL ? { effects: moveOverEffectGuard() } : {}),
     });
     app.decorate('turns', turns);
     app.decorate(

@@ -1,5 +1,5 @@
 import type { MessageServiceConfig } from '@astria/config';
-import { createStageReader, type StageReader } from '@astria/rollout';
+import { createLoggedStageReader, type StageReader } from '@astria/rollout';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -11,17 +11,7 @@ declare module 'fastify' {
 
 export const rolloutStagePlugin = fp<{ config: Pick<MessageServiceConfig, 'ROLLOUT_STAGE_TTL_MS'> }>(
   async (app, { config }) => {
-    app.decorate(
-      'rolloutStage',
-      createStageReader(app.database.db, {
-        ttlMs: config.ROLLOUT_STAGE_TTL_MS,
-        onVersion: (settings) =>
-          app.log.info(
-            { rolloutStage: settings.stage, rolloutPercent: settings.percent, rolloutVersion: settings.version },
-            'move-over stage read',
-          ),
-      }),
-    );
+    app.decorate('rolloutStage', createLoggedStageReader(app.database.db, config.ROLLOUT_STAGE_TTL_MS, app.log));
   },
   { name: 'rollout-stage', fastify: '5.x' },
 );

@@ -124,7 +124,9 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
       }
       recordRefusals(request.log, metrics, parsed.refused);
       try {
-        const result = await app.webhookIngest.ingest(parsed, request.id);
+        // The move-over: the old app's part is split off and forwarded (rollout/route-notification.ts).
+        const routed = await app.notificationRouter.route(raw, parsed);
+        const result = await app.webhookIngest.ingest(routed.notification, request.id, routed.forward);
         metrics.webhookRequests.inc({ outcome: 'accepted' });
         metrics.ingestDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);
         return reply.code(200).send({ ok: true, ...result, refused: parsed.refused.length });

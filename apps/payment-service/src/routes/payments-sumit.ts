@@ -71,7 +71,12 @@ export async function sumitPaymentRoutes(app: FastifyInstance, options: SumitRou
           setOutcome('ignored');
           return reply.code(200).send({ status: 'ignored', reason: interpretation.reason });
         }
-        return storeAndAnswer(request, reply, metrics, setOutcome, interpretation, body);
+        // The move-over: a payment of a user the old app serves is forwarded to it (rollout/move-over.ts).
+        const forward = await request.server.paymentRouter.forwardOf(
+          interpretation.payment,
+          Buffer.isBuffer(request.body) ? request.body : JSON.stringify(body),
+        );
+        return storeAndAnswer(request, reply, metrics, setOutcome, interpretation, body, forward);
       });
       return reply;
     },

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentMetrics, WebhookOutcome } from '../metrics.js';
 import type { Interpretation, Provider } from '../payment.js';
+import type { PaymentForward } from '../rollout/move-over.js';
 import { recordPayment, recordRejection } from '../store.js';
 
 /** The caller's correlation id (as the service kit logs it), or the request id. */
@@ -34,6 +35,7 @@ export async function storeAndAnswer(
   setOutcome: (outcome: WebhookOutcome) => void,
   interpretation: Extract<Interpretation, { kind: 'payment' }>,
   rawPayload: unknown,
+  forward: PaymentForward | null = null,
 ) {
   const { payment, reviewReason } = interpretation;
   const result = await recordPayment(request.server.database, request.server.events, {
@@ -41,6 +43,7 @@ export async function storeAndAnswer(
     reviewReason,
     rawPayload,
     correlationId: correlationIdOf(request),
+    forward,
   });
   setOutcome(result.outcome);
   const context = {
@@ -54,6 +57,8 @@ export async function storeAndAnswer(
   if (result.outcome === 'applied') {
     metrics.payment(payment.provider, payment.tier ?? 'unknown', payment.amount, payment.currency);
     request.log.info({ ...context, eventId: result.eventId }, 'payment applied; payment_received published');
+  } else if (result.outcome === 'forwarded') {
+    request.log.info({ ...context, eventId: result.eventId }, 'payment of a user the old app serves; forwarded to it');
   } else if (result.outcome === 'needs_review') {
     // Alert-worthy: a customer paid and nothing happens until an operator acts (see docs/operations).
     request.log.error(

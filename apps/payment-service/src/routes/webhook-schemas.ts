@@ -14,7 +14,7 @@ export function verifyThenParseCompiler<T>(route: FastifyRouteSchemaDef<T>): Fas
 
 /** The answer to a webhook the provider should not resend. */
 export const webhookAnswer = z.object({
-  status: z.enum(['applied', 'duplicate', 'needs_review', 'ignored']),
+  status: z.enum(['applied', 'forwarded', 'duplicate', 'needs_review', 'ignored']),
   reason: z.string().optional(),
 });
 

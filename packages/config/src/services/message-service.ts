@@ -78,6 +78,22 @@ export const messageServiceConfigSchema = z
     ROLLOUT_STAGE_TTL_MS: positiveInt(2000).describe(
       'how long a pod reuses the move-over stage it read (rollout.stage) before reading it again',
     ),
+    MONOLITH_WEBHOOK_URL: httpUrl()
+      .optional()
+      .describe(
+        "move-over: the old app's WhatsApp webhook URL; set, notifications are split by owner and the old app's part is forwarded there re-signed (unset: no old app, this system serves everyone)",
+      ),
+    MONOLITH_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+      .optional()
+      .describe(
+        "move-over: the old app's database, read-only: who is mid-training there, and a user moving to this system is imported at first touch",
+      ),
+    MONOLITH_PAYMENT_URL: httpUrl()
+      .optional()
+      .describe("move-over: the old app's /payment-received URL, where sumit_forward_requested events are posted"),
+    FORWARD_TIMEOUT_MS: positiveInt(10_000).describe('timeout of one forward to the old app'),
     PACKS_CACHE_TTL_SECONDS: positiveInt(300).describe('how long the Astria GET /packs answer is reused'),
     TRAINING_ETA_MINUTES: positiveInt(25).describe('the ETA promised to the user once training is requested'),
     ...tierPricingShape,

@@ -59,6 +59,14 @@ export const paymentServiceConfigSchema = z
       .default('ILS')
       .transform((c) => c.toUpperCase())
       .describe('the currency of SUMIT amounts (SUMIT does not send it)'),
+    MONOLITH_PAYMENT_URL: httpUrl()
+      .optional()
+      .describe(
+        "move-over: the old app's /payment-received URL; set, SUMIT payments of users the old app serves are forwarded there (message-service posts them; unset: no old app)",
+      ),
+    ROLLOUT_STAGE_TTL_MS: positiveInt(2000).describe(
+      'how long a pod reuses the move-over stage it read (rollout.stage) before reading it again',
+    ),
     STRIPE_WEBHOOK_SECRET: secret('the Stripe endpoint signing secret (whsec_…)'),
     STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt(300).describe('largest accepted age of a Stripe-Signature timestamp'),
     STRIPE_TIER_BY_ID: tierMap().describe(

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * The move-over from the old app (issue #13): which stage the rollout is at, every change of it, and
@@ -52,4 +52,48 @@ export const rolloutOwners = rolloutSchema.table(
     assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check('owners_owner_known', sql`${t.owner} in ('new', 'old')`), index('owners_owner_idx').on(t.owner)],
+);
+
+/**
+ * The shadow stage: every external effect the new system would have had (a WhatsApp send, an Astria
+ * request) for a user it does not serve, recorded instead of published. `pnpm rollout shadow-report`
+ * reads the replies from here.
+ */
+export const rolloutSuppressedEffects = rolloutSchema.table(
+  'suppressed_effects',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id').notNull(),
+    /** The event type that was not published (whatsapp_send_requested, training_requested). */
+    type: text('type').notNull(),
+    data: jsonb('data').notNull(),
+    correlationId: text('correlation_id'),
+    stage: text('stage').notNull(),
+    stageVersion: integer('stage_version').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('suppressed_effects_user_idx').on(t.userId, t.id)],
+);
+
+/** Users imported from the old app's database (`pnpm migrate-from-monolith`, or at first touch). */
+export const rolloutImportedUsers = rolloutSchema.table('imported_users', {
+  userId: text('user_id').primaryKey(),
+  /** The old app's state (0–3) at the last import. */
+  oldState: integer('old_state'),
+  /** How the last import happened: `bulk` or `first-touch`. */
+  via: text('via').notNull(),
+  imports: integer('imports').notNull().default(1),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Where an interrupted `pnpm migrate-from-monolith` resumes: the last key committed, per source and table. */
+export const rolloutImportCheckpoints = rolloutSchema.table(
+  'import_checkpoints',
+  {
+    source: text('source').notNull(),
+    kind: text('kind').notNull(),
+    lastKey: text('last_key').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.kind] })],
 );

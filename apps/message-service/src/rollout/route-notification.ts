@@ -1,0 +1,147 @@
+import type { MessageServiceConfig } from '@astria/config';
+import type { Database, Executor } from '@astria/db';
+import type { Outbox } from '@astria/events';
+import {
+  type MetaNotification,
+  type Owner,
+  resolveOwner,
+  type StageReader,
+  type StageSettings,
+  splitNotification,
+} from '@astria/rollout';
+import { parseJson } from '@astria/service-kit';
+import { recordInbound } from '../store.js';
+import type { InboundMessage, ParsedNotification } from '../webhook/notification.js';
+
+/** The old app's part of a notification, to be committed as `whatsapp_forward_requested`. */
+export interface ForwardPart {
+  /** The exact JSON the old app gets (re-signed by the consumer). */
+  readonly body: string;
+  /** Inbound messages it carries. */
+  readonly messages: readonly InboundMessage[];
+  readonly statuses: number;
+  /**
+   * Shadow: this system ingests the same messages (their de-dup record is written by the ingest);
+   * otherwise the forward writes their de-dup record itself.
+   */
+  readonly shadow: boolean;
+  /** Ordering key: the first user of the part. */
+  readonly key: string;
+}
+
+export interface RoutedNotification {
+  /** What this system handles. */
+  readonly notification: ParsedNotification;
+  readonly forward: ForwardPart | null;
+}
+
+export interface NotificationRouterDeps {
+  readonly config: Pick<MessageServiceConfig, 'MONOLITH_WEBHOOK_URL'>;
+  readonly database: Database;
+  readonly stage: StageReader;
+  /** Read-only: is the user mid-training in the old app? (MONOLITH_DATABASE_URL) */
+  readonly midTrainingInOldApp?: ((userId: string) => Promise<boolean>) | undefined;
+  /** Called in the transaction that moves a user to this system (first-touch import). */
+  readonly onMove?: ((tx: Executor, userId: string, settings: StageSettings) => Promise<void>) | undefined;
+}
+
+export interface NotificationRouter {
+  /** Whether an old app is configured at all (no old app: this system serves everyone, nothing is forwarded). */
+  readonly active: boolean;
+  /** `raw`: the verified bytes Meta sent; `parsed`: what parseNotification made of them. */
+  route(raw: Buffer, parsed: ParsedNotification): Promise<RoutedNotification>;
+}
+
+/**
+ * The move-over's split of a verified notification (issue #13): at shadow and fallback the old app
+ * gets everything (at shadow this system also runs it, its effects suppressed); at canary and full
+ * each user's messages and statuses go to their owner, the old app's part Meta-shaped.
+ */
+export function createNotificationRouter(deps: NotificationRouterDeps): NotificationRouter {
+  const active = deps.config.MONOLITH_WEBHOOK_URL !== undefined;
+  const empty: ParsedNotification = { messages: [], statuses: [], ignoredChanges: 0, malformed: 0 };
+
+  async function ownerOf(settings: StageSettings, userId: string): Promise<Owner> {
+    if (settings.stage === 'shadow' || settings.stage === 'fallback') return 'old';
+    return deps.database.db.transaction(async (tx) => {
+      const decision = await resolveOwner(tx, settings, userId, {
+        ...(deps.midTrainingInOldApp ? { midTrainingInOldApp: deps.midTrainingInOldApp } : {}),
+      });
+      // A move (not a user already here): the same transaction imports them, so a concurrent pod
+      // waits on the owner row and finds them imported.
+      if (decision.owner === 'new' && decision.reason !== 'sticky' && deps.onMove)
+        await deps.onMove(tx, userId, settings);
+      return decision.owner;
+    });
+  }
+
+  return {
+    active,
+    async route(raw, parsed) {
+      if (!active) return { notification: parsed, forward: null };
+      const settings = await deps.stage.current();
+      const meta = parseJson(raw) as MetaNotification;
+      const users = new Set<string>();
+      for (const message of parsed.messages) users.add(message.userId);
+      for (const status of parsed.statuses) if (status.recipient) users.add(status.recipient);
+      const owners = new Map<string, Owner>();
+      for (const userId of [...users].sort()) owners.set(userId, await ownerOf(settings, userId));
+      const isOld = (userId: string | null) => userId !== null && owners.get(userId) === 'old';
+      const oldMessages = parsed.messages.filter((m) => isOld(m.userId));
+      const oldStatuses = parsed.statuses.filter((s) => isOld(s.recipient));
+      const firstOld = [...owners].find(([, owner]) => owner === 'old')?.[0];
+      if (!firstOld) return { notification: parsed, forward: null };
+      const shadow = settings.stage === 'shadow';
+      const otherwise: Owner = shadow || settings.stage === 'fallback' ? 'old' : 'new';
+      const split = splitNotification(meta, (userId) => owners.get(userId) ?? otherwise);
+      const forward: ForwardPart | null = split.old
+        ? {
+            body: JSON.stringify(split.old),
+            messages: oldMessages,
+            statuses: oldStatuses.length,
+            shadow,
+            key: firstOld,
+          }
+        : null;
+      if (shadow) return { notification: parsed, forward };
+      return {
+        notification: {
+          ...empty,
+          ignoredChanges: parsed.ignoredChanges,
+          malformed: parsed.malformed,
+          messages: parsed.messages.filter((m) => !isOld(m.userId)),
+          statuses: parsed.statuses.filter((s) => !isOld(s.recipient)),
+        },
+        forward,
+      };
+    },
+  };
+}
+
+/**
+ * Inside the webhook's transaction: the forward is committed as an outbox event with the de-dup
+ * records of its messages, so Meta's retry of a forwarded message is not forwarded (nor answered)
+ * again. `freshHere` are the messages this transaction recorded itself (shadow: the ingest did).
+ * Nothing new (every message seen before, no status): nothing is forwarded.
+ */
+export async function commitForward(
+  tx: Executor,
+  outbox: Outbox,
+  forward: ForwardPart,
+  freshHere: ReadonlySet<string>,
+  correlationId: string,
+): Promise<boolean> {
+  let fresh = 0;
+  for (const message of forward.messages) {
+    if (forward.shadow ? freshHere.has(message.id) : await recordInbound(tx, message)) fresh++;
+  }
+  if (fresh === 0 && forward.statuses === 0 && forward.messages.length > 0) return false;
+  if (forward.messages.length === 0 && forward.statuses === 0) return false;
+  await outbox.add(
+    tx,
+    'whatsapp_forward_requested',
+    { body: forward.body, messageIds: forward.messages.map((m) => m.id), shadow: forward.shadow },
+    { key: forward.key, correlationId },
+  );
+  return true;
+}
