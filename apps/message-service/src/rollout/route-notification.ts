@@ -59,7 +59,7 @@ export interface NotificationRouter {
  */
 export function createNotificationRouter(deps: NotificationRouterDeps): NotificationRouter {
   const active = deps.config.MONOLITH_WEBHOOK_URL !== undefined;
-  const empty: ParsedNotification = { messages: [], statuses: [], ignoredChanges: 0, malformed: 0 };
+  const empty: ParsedNotification = { messages: [], statuses: [], ignoredChanges: 0, refused: [] };
 
   async function ownerOf(settings: StageSettings, userId: string): Promise<Owner> {
     if (settings.stage === 'shadow' || settings.stage === 'fallback') return 'old';
@@ -108,7 +108,7 @@ export function createNotificationRouter(deps: NotificationRouterDeps): Notifica
         notification: {
           ...empty,
           ignoredChanges: parsed.ignoredChanges,
-          malformed: parsed.malformed,
+          refused: parsed.refused,
           messages: parsed.messages.filter((m) => !isOld(m.userId)),
           statuses: parsed.statuses.filter((s) => !isOld(s.recipient)),
         },

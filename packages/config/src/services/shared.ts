@@ -41,8 +41,8 @@ export const sharedConfigShape = {
     .min(0, 'zero or a positive whole number')
     .default(3000)
     .describe(
-    'after SIGTERM: readiness answers 503 at once, requests are still served this long (so load balancers stop sending), then the server stops accepting',
-  ),
+      'after SIGTERM: readiness answers 503 at once, requests are still served this long (so load balancers stop sending), then the server stops accepting',
+    ),
   SHUTDOWN_GRACE_MS: positiveInt(10_000).describe(
     'after the drain: how long in-flight requests and event handlers may take before the process exits anyway',
   ),
