@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { fuzz } from './faults/fuzz.js';
+import { lostCallback } from './faults/lost-callback.js';
 import { duplicates, type FaultOptions, graphErrors, pgOutage, sigkill, sigterm } from './faults/message-faults.js';
 import { paymentReplay } from './faults/payment-replay.js';
 import { type FaultReport, printReport } from './report.js';
@@ -11,6 +12,7 @@ const FAULTS: Record<string, (o: FaultOptions) => Promise<FaultReport>> = {
   'pg-outage': pgOutage,
   'graph-errors': graphErrors,
   'payment-replay': paymentReplay,
+  'lost-callback': lostCallback,
   fuzz,
 };
 
