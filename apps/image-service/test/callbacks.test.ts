@@ -106,6 +106,12 @@ describe('Astria callbacks', () => {
     expect(await count(h.database, 'imaging.prompts', "request_id = 'req-hostile' and length(user_error) <= 520")).toBe(
       1,
     );
+    // A tune callback whose dates are not dates PostgreSQL can hold: taken, the dates ignored.
+    const tunePath = callbackUrls('http://x', SIGNING_SECRET, 'req-hostile').tune.replace('http://x', '');
+    const badDates = { id: tuneId, trained_at: 'not a date', eta: '+275760-09-13T00:00:00.000Z', expires_at: '0' };
+    const trained = await post(tunePath, { tune: badDates });
+    expect(trained.statusCode).toBe(200);
+    expect(await count(h.database, 'imaging.tunes', "request_id = 'req-hostile' and trained_at is not null")).toBe(1);
   });
 
   it('per-prompt callbacks: each prompt recorded once, images_generated once when all are in', async () => {

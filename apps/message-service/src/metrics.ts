@@ -25,7 +25,7 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
   const metrics: MessageMetrics = {
     webhookRequests: new Counter({
       name: 'whatsapp_webhook_requests_total',
-      help: 'WhatsApp webhook POSTs by outcome (accepted, bad_signature, bad_payload, too_large, unavailable)',
+      help: 'WhatsApp webhook POSTs by outcome (accepted, bad_signature, bad_payload, too_large, unavailable, refused: a PostgreSQL data error no retry can fix)',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -48,11 +48,12 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
       async (event): Promise<SendOutcome> => {
         const { to, message, replyTo } = event.data;
         const started = performance.now();
-        if (attempts && (await attempts.begin(event)) === 'skip')
-          return { ok: true, wamid: null, attempts: 0, skipped: true };
         // A read receipt is not a message to the user: no pair-rate slot.
         if (message.kind !== 'mark_read') await pacer.acquire(to);
         await limiter.acquire();
+        // Marked right before the call, so only a send cut short in the Graph call or before its record is counted.
+        if (attempts && (await attempts.begin(event)) === 'skip')
+          return { ok: true, wamid: null, attempts: 0, skipped: true };
         try {
           const sent = await graph.send(to, message, replyTo);
           metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });

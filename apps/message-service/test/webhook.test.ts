@@ -361,6 +361,35 @@ describe('WhatsApp webhook', () => {
       expect(only.json()).toMatchObject({ accepted: 0, refused: 1 });
     });
 
+    it('answers 200 (refused, alerted) when PostgreSQL refuses a notification for good, 503 only when a retry can help', async () => {
+      // A data error the screening did not foresee, as PostgreSQL reports it (SQLSTATE class 22).
+      await h.database.db.execute(
+        sql.raw(`create or replace function messaging.test_poison() returns trigger language plpgsql as $$
+          begin
+            if new.wamid like 'wamid.poison%' then raise exception 'poisoned' using errcode = '22023'; end if;
+            return new;
+          end $$`),
+      );
+      await h.database.db.execute(
+        sql.raw(`create trigger test_poison before insert on messaging.inbound_messages
+            for each row execute function messaging.test_poison()`),
+      );
+      try {
+        const poisoned = await postJson(
+          notification({ messages: [textMessage('15550000420', 'x', { id: 'wamid.poison.1' })] }),
+        );
+        expect(poisoned.statusCode).toBe(200);
+        expect(poisoned.json()).toMatchObject({ accepted: 0, refused: 1 });
+        const metrics = await h.app.inject('/metrics');
+        expect(metrics.body).toMatch(
+          /whatsapp_webhook_refused_total\{part="notification",reason="store_failed"[^}]*\} [1-9]/,
+        );
+        expect(metrics.body).toMatch(/whatsapp_webhook_requests_total\{outcome="refused"[^}]*\} [1-9]/);
+      } finally {
+        await h.database.db.execute(sql.raw('drop trigger test_poison on messaging.inbound_messages'));
+      }
+    });
+
     it('never answers 5xx to fuzzed or mutated payloads', async () => {
       const base = JSON.parse(fixture('text').toString());
       const mutations: unknown[] = [

@@ -84,3 +84,30 @@ describe('a restart in the middle of a conversation', () => {
     expect(reactions).toEqual(['✅', '✅', '✅', '✅']);
   });
 });
+
+describe('SIGTERM in the sandbox (sandbox.shutdown)', () => {
+  let harness: TestSandbox;
+  beforeAll(async () => {
+    harness = await startTestSandbox();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('answers readiness 503 at once, keeps serving through the drain, then closes every service', async () => {
+    const { sandbox } = harness;
+    const message = sandbox.services.find((s) => s.service === 'message-service');
+    if (!message) throw new Error('message-service not composed');
+    expect((await fetch(`${message.url}/health/ready`)).status).toBe(200);
+    const stopping = sandbox.shutdown(1500);
+    const ready = await fetch(`${message.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ checks: { shutdown: { ok: false } } });
+    // Still serving while draining: a webhook from Meta is taken and answered.
+    const whatsapp = sandbox.whatsapp as WhatsAppSimulatorHandle;
+    const delivery = (await whatsapp.sendText('972501110009', 'hi', { name: 'Drain' })) as { status: number };
+    expect(delivery.status).toBe(200);
+    await stopping;
+    await expect(fetch(`${message.url}/health/live`)).rejects.toThrow();
+  });
+});

@@ -227,6 +227,8 @@ export const CALLBACK_SECRET = 'chaos-callback-signing-secret-0123456789abcdef';
 export interface ImageStack {
   service: ServiceProcess;
   database: Database;
+  /** The fresh database's URL (for other processes on it, e.g. the maintenance CLI). */
+  databaseUrl: string;
   serviceUrl: string;
   close(): Promise<void>;
 }
@@ -267,5 +269,5 @@ export async function startImageStack(baseUrl: string, extraEnv: Record<string, 
     await close();
     throw error;
   }
-  return { service, database: db.database, serviceUrl, close };
+  return { service, database: db.database, databaseUrl: db.url, serviceUrl, close };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuzz, MUTATION_CLASSES, WEBHOOKS } from '../src/faults/fuzz.js';
+import { lostCallback } from '../src/faults/lost-callback.js';
 import { duplicates, sigterm } from '../src/faults/message-faults.js';
 import { paymentReplay } from '../src/faults/payment-replay.js';
 
@@ -20,6 +21,15 @@ describe('fault suite (fast faults)', () => {
     'sigterm: readiness 503 at once, every request accepted is answered, exit 0 (needs DATABASE_URL)',
     async () => {
       const report = await sigterm({ databaseUrl: databaseUrl as string, size: 400 });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.skipIf(!databaseUrl)(
+    'lost-callback: every Astria callback dropped, reconcile (twice at once) recovers the tune exactly once (needs DATABASE_URL)',
+    async () => {
+      const report = await lostCallback({ databaseUrl: databaseUrl as string });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     },
     60_000,

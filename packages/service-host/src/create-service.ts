@@ -105,13 +105,14 @@ export async function createService<TOptions extends Record<string, unknown>>(
   await app.register(healthPlugin, {
     service: deps.service,
     version: deps.version ?? process.env.APP_VERSION ?? 'dev',
+    // Shutdown began: 503 at once, without waiting on a database ping behind busy connections.
+    isDraining: () => draining,
     checks: {
       database: async () => {
         await deps.database.ping();
         return { ok: true };
       },
       transport: () => deps.events.health(),
-      shutdown: async () => (draining ? { ok: false, detail: 'shutting down' } : { ok: true }),
       ...deps.readinessChecks,
     },
   });

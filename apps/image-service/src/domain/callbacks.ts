@@ -64,15 +64,23 @@ export function parsePrompt(raw: unknown): AstriaPrompt {
   };
 }
 
+/** A timestamp Astria sent, kept only when it is a real date PostgreSQL can hold (years 1970–9999); else null. */
+function optionalDate(v: unknown): string | null {
+  const s = optionalString(v);
+  if (s === null) return null;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && ms >= 0 && ms < 253_402_300_800_000 ? s : null;
+}
+
 export function parseTune(raw: unknown): AstriaTuneInfo {
   if (!isObject(raw)) throw new MalformedCallbackError('a tune must be an object');
   const id = positiveInt(raw.id);
   if (id === null) throw new MalformedCallbackError('tune.id must be a positive integer');
   return {
     id,
-    trainedAt: optionalString(raw.trained_at),
-    eta: optionalString(raw.eta),
-    expiresAt: optionalString(raw.expires_at),
+    trainedAt: optionalDate(raw.trained_at),
+    eta: optionalDate(raw.eta),
+    expiresAt: optionalDate(raw.expires_at),
   };
 }
 

@@ -9,7 +9,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { NotAWhatsAppNotification, parseNotification } from '../webhook/notification.js';
-import { recordRefusals } from '../webhook/refusals.js';
+import { permanentStoreError, recordRefusals, refusedForGood } from '../webhook/refusals.js';
 
 /** Meta allows up to 3 MB per notification; we accept up to 4 MB and answer 413 above. */
 export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
@@ -131,6 +131,8 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
         metrics.ingestDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);
         return reply.code(200).send({ ok: true, ...result, refused: parsed.refused.length });
       } catch (error) {
+        const sqlState = permanentStoreError(error);
+        if (sqlState !== null) return reply.code(200).send(refusedForGood(request.log, metrics, parsed, sqlState));
         metrics.webhookRequests.inc({ outcome: 'unavailable' });
         metrics.ingestDuration.observe({ outcome: 'unavailable' }, (performance.now() - started) / 1000);
         request.log.error({ err: error }, 'webhook not stored; Meta will retry');

@@ -264,7 +264,11 @@ async function target(
   );
   // The callback URL Astria was given (image-service's callbackUrls: an HMAC of the request id).
   const token = createHmac('sha256', CALLBACK_SECRET).update(`astria-callback:v1:${FUZZ_REQUEST}`).digest('base64url');
-  const url = `${stack.serviceUrl}/pack-tune-received?request=${FUZZ_REQUEST}&token=${token}`;
+  const query = `request=${FUZZ_REQUEST}&token=${token}`;
+  const promptsUrl = `${stack.serviceUrl}/pack-tune-received?${query}`;
+  const tuneUrl = `${stack.serviceUrl}/tune-trained?${query}`;
+  // Every fourth case is the tune callback (to its own URL); the others a prompt callback.
+  const urlOf = new WeakMap<object, string>();
   return {
     name: webhook,
     service: stack.service,
@@ -272,23 +276,36 @@ async function target(
     close: () => stack.close(),
     make(i) {
       const id = 10_000_000 + i;
-      return {
-        key: String(id),
-        payload: {
-          prompt: {
-            id,
-            tune_id: FUZZ_TUNE_ID,
-            text: `sks man as an astronaut ${i}`,
-            images: [`https://cdn.example.com/fuzz/${id}/1.jpg`, `https://cdn.example.com/fuzz/${id}/2.jpg`],
-            user_error: null,
-            created_at: '2026-12-01T10:00:00.000Z',
-            negative_prompt: '',
-            steps: 30,
+      if (i % 4 === 3) {
+        const payload = {
+          tune: {
+            id: FUZZ_TUNE_ID,
+            title: 'fuzz',
+            trained_at: '2026-12-01T09:00:00.000Z',
+            eta: '2026-12-01T08:55:00.000Z',
+            expires_at: '2026-12-31T09:00:00.000Z',
+            orig_images: ['https://cdn.example.com/fuzz/orig/1.jpg'],
           },
+        };
+        urlOf.set(payload, tuneUrl);
+        return { key: `tune-${i}`, payload };
+      }
+      const payload = {
+        prompt: {
+          id,
+          tune_id: FUZZ_TUNE_ID,
+          text: `sks man as an astronaut ${i}`,
+          images: [`https://cdn.example.com/fuzz/${id}/1.jpg`, `https://cdn.example.com/fuzz/${id}/2.jpg`],
+          user_error: null,
+          created_at: '2026-12-01T10:00:00.000Z',
+          negative_prompt: '',
+          steps: 30,
         },
       };
+      urlOf.set(payload, promptsUrl);
+      return { key: String(id), payload };
     },
-    post: (payload) => postRaw(url, serialize(payload)),
+    post: (payload) => postRaw(urlOf.get(payload as object) ?? promptsUrl, serialize(payload)),
     storedKeys: () => keys(stack.database, sql`select prompt_id as k from imaging.prompts`),
     kept: (status) => status === 200,
   };

@@ -16,6 +16,8 @@ export interface HealthOptions {
   checks: Record<string, HealthCheck>;
   /** A check that has not answered in this time counts as failed. */
   checkTimeoutMs?: number;
+  /** True once shutdown began: readiness answers 503 at once, without running the checks. */
+  isDraining?: () => boolean;
 }
 
 async function timed(check: HealthCheck, timeoutMs: number): Promise<HealthStatus> {
@@ -53,6 +55,10 @@ export const healthPlugin = fp(
     }
     app.get('/health/live', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
     app.get('/health/ready', { logLevel: 'warn' }, async (_request, reply) => {
+      if (options.isDraining?.()) {
+        reply.code(503);
+        return { status: 'not_ready', checks: { shutdown: { ok: false, detail: 'shutting down' } } };
+      }
       const { ok, checks: results } = await runChecks();
       reply.code(ok ? 200 : 503);
       return { status: ok ? 'ready' : 'not_ready', checks: results };
