@@ -5,7 +5,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
  * A local HTTP simulator of the WhatsApp Business Cloud API (Graph API), for tests and the sandbox:
  * - `POST /v21.0/{phone_number_id}/messages` accepts what the bot sends, answers with a wamid and
  *   records it (`sent`, `onSent`); errors on demand (`failNext`, `failFor`) shaped like Graph's;
- * - `GET /v21.0/{media_id}` + the download URL serve bytes stored with `addMedia` (Bearer token);
+ * - `GET /v21.0/{media_id}` + the download URL serve bytes stored with `addMedia` (Bearer token); the URL
+ *   expires 5 minutes after it was given, by the simulator's clock (404, like Meta's), or at once for the
+ *   URLs `expireNextMediaUrls` spoils; `expireMedia` removes the media itself;
  * - `sendText`, `sendImage`, `sendButtonReply`, `sendListReply`, `sendStatus` build notifications
  *   like Meta's, serialize them the way Meta does (non-ASCII as `\uXXXX`, `/` as `\/`), sign them
  *   with `X-Hub-Signature-256` and POST them to the webhook URL;
@@ -139,6 +141,8 @@ export interface WhatsAppSimulator {
   failFor(to: string, error: GraphErrorSpec | null): void;
   addMedia(bytes: Buffer | Uint8Array, mimeType: string): { mediaId: string };
   expireMedia(mediaId: string): void;
+  /** The next `count` download URLs `GET /{media-id}` hands out are already expired (a slow or retried download). */
+  expireNextMediaUrls(count?: number): void;
   setWebhookUrl(url: string): void;
   sendText(from: string, body: string, opts?: InboundOptions): Promise<WebhookDelivery>;
   sendImage(from: string, mediaId: string, opts?: InboundOptions & { caption?: string }): Promise<WebhookDelivery>;
@@ -206,6 +210,7 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   const failures: GraphErrorSpec[] = [];
   const failuresFor = new Map<string, GraphErrorSpec>();
   const media = new Map<string, StoredMedia>();
+  let spoiledMediaUrls = 0;
   const rejected: RejectedSend[] = [];
   const afterAccept: Array<AfterAcceptFailure & { left: number }> = [];
   let clockOffsetMs = 0;
@@ -326,9 +331,12 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     if (!stored || stored.expired) {
       return graphError(reply, { status: 404, code: 100, message: 'Unsupported get request. Object does not exist' });
     }
+    const spoiled = spoiledMediaUrls > 0;
+    if (spoiled) spoiledMediaUrls--;
+    const expiresAt = Math.floor(now() / 1000) + (spoiled ? -1 : 300);
     return {
       messaging_product: 'whatsapp',
-      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${Math.floor(now() / 1000) + 300}`,
+      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${expiresAt}`,
       mime_type: stored.mimeType,
       sha256: stored.sha256,
       file_size: stored.bytes.length,
@@ -336,12 +344,17 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     };
   });
 
-  app.get<{ Params: { mediaId: string } }>('/_media/:mediaId', async (request, reply) => {
-    if (!authorized(request)) return reply.code(401).send('unauthorized');
-    const stored = media.get(request.params.mediaId);
-    if (!stored || stored.expired) return reply.code(404).send('not found');
-    return reply.type(stored.mimeType).send(stored.bytes);
-  });
+  app.get<{ Params: { mediaId: string }; Querystring: { ext?: string } }>(
+    '/_media/:mediaId',
+    async (request, reply) => {
+      if (!authorized(request)) return reply.code(401).send('unauthorized');
+      const stored = media.get(request.params.mediaId);
+      if (!stored || stored.expired) return reply.code(404).send('not found');
+      // The URL of `GET /{media-id}` is short-lived: after `ext` it is gone, the media is not.
+      if (Number(request.query.ext ?? 0) * 1000 < now()) return reply.code(404).send('URL signature expired');
+      return reply.type(stored.mimeType).send(stored.bytes);
+    },
+  );
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
@@ -492,6 +505,9 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
         expired: false,
       });
       return { mediaId };
+    },
+    expireNextMediaUrls(count = 1) {
+      spoiledMediaUrls += count;
     },
     expireMedia(mediaId) {
       const stored = media.get(mediaId);
