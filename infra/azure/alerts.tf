@@ -77,7 +77,8 @@ resource "azurerm_monitor_metric_alert" "servicebus" {
     operator         = each.value.operator
     threshold        = each.value.threshold
 
-    # One time series per topic (= per subscription: one subscription per topic in the catalog).
+    # One time series per topic (= per subscription: one subscription per topic in the catalog, except
+    # user_data_erased whose two subscriptions are summed).
     dimension {
       name     = "EntityName"
       operator = "Include"

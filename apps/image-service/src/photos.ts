@@ -54,7 +54,24 @@ export async function handlePhotoMessage(
       status: 'pending',
       correlationId: event.correlationId ?? event.id,
     })
-    .onConflictDoNothing()
+    // The same message again finds its row and does nothing, unless the row is a failed download (the media
+    // or its URL had expired, or every attempt failed): then it is processed again, with this media id.
+    .onConflictDoUpdate({
+      target: imaging.photos.messageId,
+      set: {
+        mediaId: data.image.mediaId,
+        status: 'pending',
+        reason: null,
+        attempts: 0,
+        nextAttemptAt: sql`now()`,
+        claimedUntil: null,
+        lastError: null,
+        correlationId: event.correlationId ?? event.id,
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`${imaging.photos.status} = 'rejected' and ${imaging.photos.blobKey} is null
+        and (${imaging.photos.reason} = 'media_expired' or (${imaging.photos.reason} = 'unreadable' and ${imaging.photos.mimeType} is null))`,
+    })
     .returning({ id: imaging.photos.id });
   if (inserted.length > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, 'photo')`);
 }

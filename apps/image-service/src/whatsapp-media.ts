@@ -1,4 +1,4 @@
-import { HttpError, NetworkError, request } from '@astria/service-kit';
+import { HttpError, request } from '@astria/service-kit';
 import { withRetry } from './http-retry.js';
 
 /** Why a photo could not be fetched: each becomes an `image_processed` rejection, never a retry loop. */
@@ -25,10 +25,15 @@ export interface WhatsAppMediaOptions {
   retryBaseMs?: number;
 }
 
+/** How many times an expired download URL is replaced by a fresh one from `GET /{media-id}`. */
+const URL_REFRESHES = 2;
+
 /**
  * Downloads inbound media in the two WhatsApp steps: `GET {api}/{media_id}` gives a short-lived URL
- * (~5 minutes), then `GET url` with the same Bearer token gives the bytes. 429/5xx/network errors are
- * retried briefly and then thrown (the event is retried); a missing or expired media is a MediaError.
+ * (~5 minutes), then `GET url` with the same Bearer token gives the bytes. A URL that has expired by the
+ * time it is used (a slow or retried download) is replaced by a fresh one from `GET /{media-id}` (up to
+ * twice); only the media itself being gone is `media_expired`. 429/5xx/network errors are retried briefly
+ * and then thrown (the job is retried).
  */
 export async function downloadWhatsAppMedia(
   options: WhatsAppMediaOptions,
@@ -36,10 +41,37 @@ export async function downloadWhatsAppMedia(
 ): Promise<{ bytes: Buffer; mimeType: string }> {
   const headers = { authorization: `Bearer ${options.accessToken}`, 'user-agent': 'astria-bot/1.0' };
   const policy = { retries: options.retries ?? 2, baseMs: options.retryBaseMs ?? 500, maxMs: 5000 };
-  const gone = (error: unknown) =>
-    error instanceof HttpError &&
-    (error.status === 400 || error.status === 403 || error.status === 404 || error.status === 410);
+  for (let refresh = 0; ; refresh++) {
+    const meta = await mediaUrl(options, mediaId, headers, policy);
+    let res: Response;
+    try {
+      res = await withRetry(() => request('whatsapp', meta.url, { headers, timeoutMs: options.timeoutMs }), policy);
+    } catch (error) {
+      if (!gone(error)) throw error;
+      if (refresh < URL_REFRESHES) continue; // the URL expired: a fresh one from GET /{media-id}
+      throw new MediaError('media_expired', `the media URL expired (${(error as HttpError).status})`);
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > options.maxBytes)
+      throw new MediaError('too_large', `${declared} bytes`);
+    const bytes = await readLimited(res, options.maxBytes);
+    const type = meta.mimeType || res.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() || '';
+    if (!ACCEPTED_IMAGE_TYPES.has(type)) throw new MediaError('unsupported_type', type || 'unknown');
+    return { bytes, mimeType: type };
+  }
+}
 
+const gone = (error: unknown) =>
+  error instanceof HttpError &&
+  (error.status === 400 || error.status === 403 || error.status === 404 || error.status === 410);
+
+/** Step 1, `GET /{media-id}`: a fresh download URL and what WhatsApp says of the file. */
+async function mediaUrl(
+  options: WhatsAppMediaOptions,
+  mediaId: string,
+  headers: Record<string, string>,
+  policy: { retries: number; baseMs: number; maxMs: number },
+): Promise<{ url: string; mimeType: string }> {
   let meta: { url?: unknown; mime_type?: unknown; file_size?: unknown };
   try {
     const res = await withRetry(
@@ -63,24 +95,7 @@ export async function downloadWhatsAppMedia(
   if (typeof meta.file_size === 'number' && meta.file_size > options.maxBytes) {
     throw new MediaError('too_large', `${meta.file_size} bytes`);
   }
-
-  let res: Response;
-  try {
-    res = await withRetry(
-      () => request('whatsapp', meta.url as string, { headers, timeoutMs: options.timeoutMs }),
-      policy,
-    );
-  } catch (error) {
-    if (gone(error)) throw new MediaError('media_expired', `the media URL expired (${(error as HttpError).status})`);
-    if (error instanceof NetworkError) throw error;
-    throw error;
-  }
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > options.maxBytes) throw new MediaError('too_large', `${declared} bytes`);
-  const bytes = await readLimited(res, options.maxBytes);
-  const type = mimeType || res.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() || '';
-  if (!ACCEPTED_IMAGE_TYPES.has(type)) throw new MediaError('unsupported_type', type || 'unknown');
-  return { bytes, mimeType: type };
+  return { url: meta.url, mimeType };
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {

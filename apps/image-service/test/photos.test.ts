@@ -94,6 +94,32 @@ describe('photo intake', () => {
     expect(await count(h.database, 'imaging.dead_letters')).toBe(0);
   });
 
+  it('a download URL that expired before it was used → a fresh one from GET /{media-id}: accepted', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(5), 'image/jpeg');
+    h.whatsapp.expireNextMediaUrls(2);
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.stale-url', mediaId));
+    const event = (await h.published('image_processed')).find((e) => e.data.messageId === 'wamid.stale-url');
+    expect(event?.data.status).toBe('accepted');
+  });
+
+  it('a failed download leaves no record that blocks the message delivered again: it is processed', async () => {
+    const { mediaId } = h.whatsapp.addMedia(await jpeg(6), 'image/jpeg');
+    h.whatsapp.expireMedia(mediaId);
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.redelivered', mediaId));
+    const verdicts = async () =>
+      (await h.published('image_processed'))
+        .filter((e) => e.data.messageId === 'wamid.redelivered')
+        .map((e) => e.data.reason ?? e.data.status);
+    expect(await verdicts()).toEqual(['media_expired']);
+    // The same message again (a redelivery or replay), its media fetchable now: processed, accepted.
+    const fresh = h.whatsapp.addMedia(await jpeg(6), 'image/jpeg');
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.redelivered', fresh.mediaId));
+    expect(await verdicts()).toEqual(['media_expired', 'accepted']);
+    // A photo that was inspected and rejected is not processed again.
+    await h.publish('user_message_received', photoMessage(USER, 'wamid.redelivered', fresh.mediaId));
+    expect(await verdicts()).toEqual(['media_expired', 'accepted']);
+  });
+
   it('rejects a file that is not an image as unreadable and an oversized one as too_large', async () => {
     const { mediaId: garbage } = h.whatsapp.addMedia(Buffer.from('not really a jpeg'), 'image/jpeg');
     await h.publish('user_message_received', photoMessage(USER, 'wamid.garbage', garbage));
@@ -133,9 +159,9 @@ describe('photo intake', () => {
 
   it('counts photos by outcome and reason, and times download and inspect', async () => {
     const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(body).toMatch(/image_photos_total\{outcome="accepted",reason=""[^}]*\} 3/);
+    expect(body).toMatch(/image_photos_total\{outcome="accepted",reason=""[^}]*\} 5/);
     expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="sunglasses"[^}]*\} 1/);
-    expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="media_expired"[^}]*\} 2/);
+    expect(body).toMatch(/image_photos_total\{outcome="rejected",reason="media_expired"[^}]*\} 3/);
     expect(body).toMatch(/image_photo_download_seconds_count\{[^}]*\} \d+/);
     expect(body).toMatch(/image_photo_inspect_seconds_count\{[^}]*\} \d+/);
   });

@@ -48,6 +48,12 @@ export function createMaintenanceMetrics(registry: Registry, history?: RunHistor
     help: "Conversations in 'training' for longer than STALE_TRAINING_MINUTES at the last reconcile",
     registers: [registry],
   });
+  const templateReminders = new Counter({
+    name: 'maintenance_template_reminders_total',
+    help: 'WhatsApp template reminders put in the outbox for users who had not answered, by template purpose',
+    labelNames: ['purpose'],
+    registers: [registry],
+  });
   const lastSuccessInProcess: Record<string, number> = {};
   new Gauge({
     name: 'maintenance_last_success_timestamp_seconds',
@@ -76,6 +82,7 @@ export function createMaintenanceMetrics(registry: Registry, history?: RunHistor
     tunesRecovered,
     tunesPending,
     staleTraining,
+    templateReminders,
     recordSuccess(command: string, at: Date) {
       lastSuccessInProcess[command] = at.getTime() / 1000;
     },

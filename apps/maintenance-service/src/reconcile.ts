@@ -1,6 +1,6 @@
 import type { MaintenanceServiceConfig } from '@astria/config';
 import type { Database } from '@astria/db';
-import { findStaleTrainings } from '@astria/message-service/maintenance';
+import { findStaleTrainings, sendTemplateReminders } from '@astria/message-service/maintenance';
 import type { Logger } from '@astria/service-kit';
 import { maskPhone } from '@astria/service-kit';
 import type { ImageMaintenanceProvider } from './image-maintenance.js';
@@ -8,7 +8,11 @@ import type { MaintenanceMetrics } from './metrics.js';
 
 export type ReconcileSettings = Pick<
   MaintenanceServiceConfig,
-  'RECONCILE_GRACE_MINUTES' | 'RECONCILE_LIMIT' | 'STALE_TRAINING_MINUTES'
+  | 'RECONCILE_GRACE_MINUTES'
+  | 'RECONCILE_LIMIT'
+  | 'STALE_TRAINING_MINUTES'
+  | 'WHATSAPP_TEMPLATE_REMINDERS'
+  | 'WHATSAPP_TEMPLATE_REMINDER_HOURS'
 >;
 
 export interface StaleTrainingReport {
@@ -24,6 +28,14 @@ export interface ReconcileResult {
   ok: boolean;
   tunes: { checked: number; recovered: number; pending: number; error?: string };
   staleTraining: StaleTrainingReport;
+  /** Users reminded of a template they had not answered (due: found due; in a dry run nothing is sent). */
+  templateReminders: {
+    due: number;
+    reminded: number;
+    byPurpose: Record<string, number>;
+    skipped?: string;
+    error?: string;
+  };
 }
 
 export interface ReconcileDeps {
@@ -55,7 +67,8 @@ export async function findStaleTraining(
 
 /**
  * Tunes past ETA + grace without images are checked at Astria by the image service, which delivers
- * finished ones through its callback path; stale `training` conversations are reported.
+ * finished ones through its callback path; stale `training` conversations are reported; users who have
+ * not answered a WhatsApp template are reminded (at most WHATSAPP_TEMPLATE_REMINDERS times).
  */
 export async function runReconcile(deps: ReconcileDeps, dryRun: boolean): Promise<ReconcileResult> {
   const { logger, metrics, settings } = deps;
@@ -97,5 +110,28 @@ export async function runReconcile(deps: ReconcileDeps, dryRun: boolean): Promis
     };
     logger.error({ err: staleTraining.error }, 'stale training check failed');
   }
-  return { ok: !tunes.error && !staleTraining.error, tunes, staleTraining };
+  const templateReminders: ReconcileResult['templateReminders'] = { due: 0, reminded: 0, byPurpose: {} };
+  try {
+    const run = await sendTemplateReminders(deps.database, {
+      maxReminders: settings.WHATSAPP_TEMPLATE_REMINDERS,
+      intervalHours: settings.WHATSAPP_TEMPLATE_REMINDER_HOURS,
+      limit: settings.RECONCILE_LIMIT,
+      now,
+      dryRun,
+    });
+    if (!run) templateReminders.skipped = 'messaging.conversations does not exist';
+    else {
+      Object.assign(templateReminders, run);
+      for (const [purpose, n] of Object.entries(run.byPurpose)) metrics?.templateReminders.inc({ purpose }, n);
+    }
+  } catch (error) {
+    templateReminders.error = error instanceof Error ? error.message : String(error);
+    logger.error({ err: templateReminders.error }, 'template reminders failed');
+  }
+  return {
+    ok: !tunes.error && !staleTraining.error && !templateReminders.error,
+    tunes,
+    staleTraining,
+    templateReminders,
+  };
 }

@@ -98,7 +98,7 @@ export class Turns {
   /** A free-form send refused with 131047: held on the conversation, the follow-up template sent once. */
   readonly holdRefused: RefusedSendHandler = async (tx, userId, refused, correlationId) => {
     const conversation = await lockConversation(tx, userId);
-    const result = holdRefused(conversation, refused, this.templates);
+    const result = holdRefused(conversation, refused, this.templates, this.now());
     await saveConversation(tx, result.conversation);
     await this.deps.events.outbox.addMany(
       tx,

@@ -3,8 +3,11 @@
  * the maintenance jobs call these instead of reading `messaging.*` themselves.
  */
 import { type Database, jsonHoldsUser, MIGRATED_SCHEMA_NAMES, messaging, queryRows, textHoldsUser } from '@astria/db';
+import { createOutbox, pendingEvent } from '@astria/events';
 import { and, asc, count, eq, lt, min, sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import { templateReminder } from './conversation/window.js';
+import { lockConversation, saveConversation } from './store.js';
 
 const { conversations } = messaging;
 
@@ -182,4 +185,67 @@ async function countUserRows(
     sql`select count(*) as n from ${sql.raw(`${ident(schema)}.${ident(name)}`)} r where ${before} and (${holds})`,
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+export interface TemplateReminderRun {
+  /** Users waiting on a template whose reminder was due. */
+  due: number;
+  /** Reminders put in the outbox (the sender sends them in order with the user's other messages). */
+  reminded: number;
+  /** Reminders by template purpose. */
+  byPurpose: Record<string, number>;
+}
+
+/**
+ * Users who have not answered a window template are reminded with the same template, at most
+ * `maxReminders` times, `intervalHours` apart (`templateReminder`, pure); never an opted-out user. Each
+ * reminder is one turn: the conversation locked, the reminder recorded on it and put in the message
+ * service's outbox in the same transaction (so through the same ordering, pacing and retries as every
+ * send). Null when the message service's tables do not exist.
+ */
+export async function sendTemplateReminders(
+  database: Database,
+  {
+    maxReminders,
+    intervalHours,
+    limit,
+    now = new Date(),
+    dryRun = false,
+  }: { maxReminders: number; intervalHours: number; limit: number; now?: Date; dryRun?: boolean },
+): Promise<TemplateReminderRun | null> {
+  const [present] = await queryRows<{ present: boolean }>(
+    database.db,
+    sql`select to_regclass('messaging.conversations') is not null as present`,
+  );
+  if (!present?.present) return null;
+  const run: TemplateReminderRun = { due: 0, reminded: 0, byPurpose: {} };
+  if (maxReminders <= 0) return run;
+  const policy = { maxReminders, intervalMs: intervalHours * 3_600_000 };
+  const due = await queryRows<{ user_id: string }>(
+    database.db,
+    sql`select user_id from messaging.conversations
+         where data->>'waitingTemplate' = 'true' and coalesce(data->>'optedOut', 'false') <> 'true'
+           and jsonb_typeof(data->'pendingTemplate') = 'object'
+           and (data->'pendingTemplate'->>'reminders')::int < ${maxReminders}
+           and (data->'pendingTemplate'->>'sentAt')::bigint <= ${now.getTime() - policy.intervalMs}
+         order by updated_at limit ${limit}`,
+  );
+  run.due = due.length;
+  if (dryRun) return run;
+  const outbox = createOutbox('message-service');
+  for (const { user_id: userId } of due) {
+    await database.db.transaction(async (tx) => {
+      const conversation = await lockConversation(tx, userId);
+      const { conversation: next, reminder } = templateReminder(conversation, now, policy);
+      if (!reminder) return; // answered (or reminded) since the query
+      await saveConversation(tx, next);
+      await outbox.addMany(tx, [
+        pendingEvent('whatsapp_send_requested', { to: userId, message: reminder }, { key: userId }),
+      ]);
+      run.reminded++;
+      const purpose = reminder.kind === 'template' ? reminder.purpose : 'unknown';
+      run.byPurpose[purpose] = (run.byPurpose[purpose] ?? 0) + 1;
+    });
+  }
+  return run;
 }

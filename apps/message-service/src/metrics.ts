@@ -14,6 +14,7 @@ export interface MessageMetrics {
   sendRedeliveries: Counter<'kind' | 'action'>;
   alerts: Counter<'kind'>;
   templates: Counter<'purpose'>;
+  templateSends: Counter<'purpose' | 'outcome'>;
   optedOutDropped: Counter<'input'>;
   deliveryFailures: Counter<'code' | 'kind' | 'action'>;
 }
@@ -101,6 +102,12 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_window_templates_total',
       help: 'Templates sent because the 24-hour window was closed, by purpose',
       labelNames: ['purpose'],
+      registers: [registry],
+    }),
+    templateSends: new Counter({
+      name: 'whatsapp_template_sends_total',
+      help: 'Template messages sent to WhatsApp (window templates and their reminders), by purpose and outcome',
+      labelNames: ['purpose', 'outcome'],
       registers: [registry],
     }),
     optedOutDropped: new Counter({

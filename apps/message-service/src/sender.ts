@@ -57,6 +57,7 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
         try {
           const sent = await graph.send(to, message, replyTo);
           metrics.sends.inc({ kind: message.kind, outcome: 'sent', code: '' });
+          if (message.kind === 'template') metrics.templateSends.inc({ purpose: message.purpose, outcome: 'sent' });
           metrics.sendDuration.observe({ outcome: 'sent' }, (performance.now() - started) / 1000);
           return { ok: true, wamid: sent.wamid, attempts: sent.attempts };
         } catch (error) {
@@ -69,6 +70,7 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
             throw error;
           }
           metrics.sends.inc({ kind: message.kind, outcome: 'failed', code: error.label });
+          if (message.kind === 'template') metrics.templateSends.inc({ purpose: message.purpose, outcome: 'failed' });
           metrics.sendDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
           metrics.alerts.inc({ kind: `send_${error.label}` });
           logger.error(

@@ -240,6 +240,25 @@ describe('conversation engine: the flow of docs/product-flow.md', () => {
     expect(c.subjectClass).toBe('woman');
   });
 
+  it.each([
+    ['rejected', 'accepted', 'photo_accepted', '✅'],
+    ['rejected', 'rejected', 'photo_duplicate', null],
+    ['accepted', 'rejected', 'photo_duplicate', null],
+    ['accepted', 'accepted', 'photo_duplicate', null],
+  ] as const)(
+    '4. a photo already %s, then a %s verdict (a failed download processed again) → %s',
+    (before, verdict, transition, reaction) => {
+      const c = conversation('collecting_photos', {
+        photos: [{ messageId: 'wamid.dl', status: before, ...(before === 'accepted' ? { photoId: 'ph' } : {}) }],
+      });
+      const r = run(c, processed('wamid.dl', verdict));
+      expect(r.transition).toBe(transition);
+      const reactions = r.replies.flatMap((x) => (x.message.kind === 'reaction' ? [x.message.emoji] : []));
+      expect(reactions).toEqual(reaction ? [reaction] : []);
+      if (reaction) expect(r.conversation.photos[0]).toMatchObject({ status: 'accepted', photoId: 'photo-wamid.dl' });
+    },
+  );
+
   it("4. the N-th accepted photo → Add more / I'm done / Start over / Contact support", () => {
     let c = conversation('collecting_photos', {
       photos: [0, 1, 2].map((i) => ({ messageId: `wamid.q${i}`, status: 'accepted' as const, photoId: `q${i}` })),

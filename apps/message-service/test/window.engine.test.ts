@@ -5,6 +5,7 @@ import {
   DEFAULT_TEMPLATES,
   holdRefused,
   resolveTemplates,
+  templateReminder,
   WINDOW_BUTTON_PAYLOAD,
   WINDOW_MS,
 } from '../src/conversation/window.js';
@@ -194,19 +195,19 @@ describe('applyWindow (every input × window state)', () => {
 describe('holdRefused (a free-form send refused with 131047)', () => {
   const refused = text('thanks');
   it('holds it and sends the follow-up template once', () => {
-    const r = holdRefused(conversation(), refused, DEFAULT_TEMPLATES);
+    const r = holdRefused(conversation(), refused, DEFAULT_TEMPLATES, now);
     expect(r.conversation.held).toEqual([refused]);
     expect(r.conversation.waitingTemplate).toBe(true);
     expect(r.replies.map((x) => x.message.kind)).toEqual(['template']);
     expect(r.templateSent).toBe('follow_up');
   });
   it('while a template is waiting: held after the others, no second template', () => {
-    const r = holdRefused(conversation({ held: [text('a')], waitingTemplate: true }), refused, DEFAULT_TEMPLATES);
+    const r = holdRefused(conversation({ held: [text('a')], waitingTemplate: true }), refused, DEFAULT_TEMPLATES, now);
     expect(r.conversation.held).toEqual([text('a'), refused]);
     expect(r.replies).toEqual([]);
   });
   it('opted out: held, no template', () => {
-    const r = holdRefused(conversation({ optedOut: true }), refused, DEFAULT_TEMPLATES);
+    const r = holdRefused(conversation({ optedOut: true }), refused, DEFAULT_TEMPLATES, now);
     expect(r.replies).toEqual([]);
     expect(r.conversation.waitingTemplate).toBe(false);
   });
@@ -229,4 +230,42 @@ describe('WHATSAPP_TEMPLATES is validated at start', () => {
       expect(() => testConfig({ WHATSAPP_TEMPLATES: bad })).toThrow(/WHATSAPP_TEMPLATES/);
     });
   }
+});
+
+describe('templateReminder (every pending × count × time × consent)', () => {
+  const template = { kind: 'template', name: 'astria_follow_up', language: 'en', purpose: 'follow_up' } as const;
+  const policy = { maxReminders: 2, intervalMs: 24 * 3_600_000 };
+  const waiting = (reminders: number, hoursAgo: number, extra: Partial<Conversation> = {}) =>
+    conversation({
+      waitingTemplate: true,
+      pendingTemplate: { message: template, sentAt: now.getTime() - hoursAgo * 3_600_000, reminders },
+      ...extra,
+    });
+  const cases: Array<[string, Conversation, boolean]> = [
+    ['no template pending', conversation(), false],
+    ['sent 23 h ago', waiting(0, 23), false],
+    ['sent 25 h ago, none yet', waiting(0, 25), true],
+    ['reminded once, 25 h ago', waiting(1, 25), true],
+    ['reminded twice already', waiting(2, 100), false],
+    ['opted out', waiting(0, 25, { optedOut: true }), false],
+    ['answered (not waiting)', waiting(0, 25, { waitingTemplate: false }), false],
+  ];
+  for (const [name, c, due] of cases) {
+    it(`${name} → ${due ? 'the same template again, counted' : 'nothing'}`, () => {
+      const r = templateReminder(c, now, policy);
+      expect(r.reminder).toEqual(due ? template : null);
+      if (due) {
+        expect(r.conversation.pendingTemplate).toMatchObject({
+          sentAt: now.getTime(),
+          reminders: (c.pendingTemplate?.reminders ?? 0) + 1,
+        });
+      } else expect(r.conversation).toBe(c);
+    });
+  }
+  it('a template sent by the window is recorded as pending; the answer clears it', () => {
+    const sent = applyWindow(conversation(closed), payment, [text('thanks')], now, DEFAULT_TEMPLATES);
+    expect(sent.conversation.pendingTemplate).toMatchObject({ sentAt: now.getTime(), reminders: 0 });
+    const answered = applyWindow(sent.conversation, message(WINDOW_BUTTON_PAYLOAD), [], now, DEFAULT_TEMPLATES);
+    expect(answered.conversation.pendingTemplate).toBeNull();
+  });
 });

@@ -9,7 +9,12 @@ export {
   maintenanceCommandConfigSchema,
   maintenanceServiceConfigSchema,
 } from './services/maintenance-service.js';
-export { type MessageServiceConfig, messageServiceConfigSchema } from './services/message-service.js';
+export {
+  type MessageServiceConfig,
+  messageServiceConfigSchema,
+  type WhatsAppTemplatesCommandConfig,
+  whatsappTemplatesCommandConfigSchema,
+} from './services/message-service.js';
 export { type PaymentServiceConfig, paymentServiceConfigSchema } from './services/payment-service.js';
 export {
   requireTransportSettings,

@@ -526,7 +526,9 @@ class Turn {
   onImageProcessed(data: EngineInputData<'image_processed'>) {
     const c = this.c;
     let photo = c.photos.find((p) => p.messageId === data.messageId);
-    if (photo && photo.status !== 'pending') {
+    // A verdict comes once per photo; only a rejected photo can still be accepted (its download had failed and
+    // the message was processed again).
+    if (photo && photo.status !== 'pending' && !(photo.status === 'rejected' && data.status === 'accepted')) {
       this.transition = 'photo_duplicate';
       return;
     }

@@ -67,6 +67,8 @@ export interface Conversation {
   held: Reply[];
   /** A window template was sent and the user has not answered yet. */
   waitingTemplate: boolean;
+  /** The template the user has not answered yet: what it was, when it was sent (ms), reminders sent since. */
+  pendingTemplate: { message: OutboundMessage; sentAt: number; reminders: number } | null;
   /** The user sent STOP (or a configured opt-out word): nothing business-initiated until START. */
   optedOut: boolean;
 }
@@ -150,6 +152,7 @@ export function newConversation(userId: string): Conversation {
     lastMessageAt: 0,
     held: [],
     waitingTemplate: false,
+    pendingTemplate: null,
     optedOut: false,
   };
 }

@@ -85,7 +85,7 @@ export function applyWindow(
       return { conversation, replies: [...replies], templateSent: null };
     const tapped = input.message.replyId === WINDOW_BUTTON_PAYLOAD;
     return {
-      conversation: { ...conversation, held: [], waitingTemplate: false },
+      conversation: { ...conversation, held: [], waitingTemplate: false, pendingTemplate: null },
       // The tap only reopens the window: the held messages are its answer.
       replies: tapped ? [...held] : [...held, ...replies],
       templateSent: null,
@@ -106,7 +106,15 @@ export function applyWindow(
     ...(ref.parameters?.length ? { parameters: ref.parameters } : {}),
     buttonPayload: WINDOW_BUTTON_PAYLOAD,
   };
-  return { conversation: { ...next, waitingTemplate: true }, replies: [{ message: template }], templateSent: purpose };
+  return {
+    conversation: {
+      ...next,
+      waitingTemplate: true,
+      pendingTemplate: { message: template, sentAt: now.getTime(), reminders: 0 },
+    },
+    replies: [{ message: template }],
+    templateSent: purpose,
+  };
 }
 
 /**
@@ -114,7 +122,12 @@ export function applyWindow(
  * is held (after any already held) and, unless one is already waiting or the user opted out, the
  * follow-up template is sent. Pure.
  */
-export function holdRefused(conversation: Conversation, refused: Reply, templates: TemplateConfig): WindowResult {
+export function holdRefused(
+  conversation: Conversation,
+  refused: Reply,
+  templates: TemplateConfig,
+  now: Date,
+): WindowResult {
   const next: Conversation = { ...conversation, held: [...(conversation.held ?? []), refused] };
   if (conversation.waitingTemplate || conversation.optedOut)
     return { conversation: next, replies: [], templateSent: null };
@@ -128,8 +141,47 @@ export function holdRefused(conversation: Conversation, refused: Reply, template
     buttonPayload: WINDOW_BUTTON_PAYLOAD,
   };
   return {
-    conversation: { ...next, waitingTemplate: true },
+    conversation: {
+      ...next,
+      waitingTemplate: true,
+      pendingTemplate: { message: template, sentAt: now.getTime(), reminders: 0 },
+    },
     replies: [{ message: template }],
     templateSent: 'follow_up',
+  };
+}
+
+export interface ReminderPolicy {
+  /** Reminders at most per unanswered template (0: none). */
+  maxReminders: number;
+  /** Time after the template (or the previous reminder) before the next reminder. */
+  intervalMs: number;
+}
+
+/**
+ * A user who has not answered a window template is reminded with the same template, at most
+ * `maxReminders` times, each `intervalMs` after the previous one; never an opted-out user. Pure: the
+ * reminder to send (null when none is due) and the conversation that records it.
+ */
+export function templateReminder(
+  conversation: Conversation,
+  now: Date,
+  policy: ReminderPolicy,
+): { conversation: Conversation; reminder: OutboundMessage | null } {
+  const pending = conversation.pendingTemplate;
+  if (
+    !pending ||
+    !conversation.waitingTemplate ||
+    conversation.optedOut ||
+    pending.reminders >= policy.maxReminders ||
+    now.getTime() - pending.sentAt < policy.intervalMs
+  )
+    return { conversation, reminder: null };
+  return {
+    conversation: {
+      ...conversation,
+      pendingTemplate: { ...pending, sentAt: now.getTime(), reminders: pending.reminders + 1 },
+    },
+    reminder: pending.message,
   };
 }

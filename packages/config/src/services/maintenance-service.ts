@@ -37,6 +37,16 @@ export const maintenanceShape = {
   RECONCILE_GRACE_MINUTES: positiveInt(15).describe("tunes this long past Astria's ETA without images are polled"),
   RECONCILE_LIMIT: positiveInt(100).describe('tunes polled at Astria per reconcile run at most'),
   STALE_TRAINING_MINUTES: positiveInt(180).describe("conversations in 'training' this long are reported as stale"),
+  WHATSAPP_TEMPLATE_REMINDERS: z.coerce
+    .number()
+    .int('a whole number')
+    .min(0, 'zero or more reminders')
+    .max(10, 'at most 10 reminders')
+    .default(2)
+    .describe('reminders at most for a user who has not answered a WhatsApp window template (0: none)'),
+  WHATSAPP_TEMPLATE_REMINDER_HOURS: positiveInt(24).describe(
+    'hours after a window template (or the previous reminder) before a reminder',
+  ),
   MAINTENANCE_RUN_HISTORY_DAYS: positiveInt(90).describe('maintenance run history kept this long'),
 };
 

@@ -36,6 +36,21 @@ export const whatsappTemplatesOverride = z.strictObject({
   follow_up: templatesByLanguage.optional(),
 });
 
+/** WHATSAPP_TEMPLATES: JSON overrides of the window templates, validated. */
+const whatsappTemplates = z
+  .string()
+  .default('{}')
+  .transform((v, ctx) => {
+    try {
+      return JSON.parse(v || '{}') as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'JSON, e.g. {"images_ready":{"he":{"name":"my_template"}}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(whatsappTemplatesOverride)
+  .describe('overrides of the 24-hour-window templates (name, language, parameters) per purpose and language');
+
 export const messageServiceConfigSchema = z
   .object({
     ...sharedConfigShape,
@@ -56,19 +71,7 @@ export const messageServiceConfigSchema = z
     WHATSAPP_SEND_ATTEMPTS: positiveInt(4).describe(
       'attempts of one send on 429/5xx/network/130429/131056 before handing it back to the event retry',
     ),
-    WHATSAPP_TEMPLATES: z
-      .string()
-      .default('{}')
-      .transform((v, ctx) => {
-        try {
-          return JSON.parse(v || '{}') as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'JSON, e.g. {"images_ready":{"he":{"name":"my_template"}}}' });
-          return z.NEVER;
-        }
-      })
-      .pipe(whatsappTemplatesOverride)
-      .describe('overrides of the 24-hour-window templates (name, language, parameters) per purpose and language'),
+    WHATSAPP_TEMPLATES: whatsappTemplates,
     ASTRIA_API_URL: httpUrl().default('https://api.astria.ai'),
     ASTRIA_API_KEY: secret('the Astria API key'),
     INGEST_MAX_CONCURRENT_TX: positiveInt(4).describe(
@@ -107,3 +110,16 @@ export const messageServiceConfigSchema = z
   .superRefine(requireTransportSettings);
 
 export type MessageServiceConfig = z.output<typeof messageServiceConfigSchema>;
+
+/** `pnpm whatsapp templates`: the Graph API of the WhatsApp Business Account that owns the number. */
+export const whatsappTemplatesCommandConfigSchema = z.object({
+  WHATSAPP_API_URL: whatsappApiShape.WHATSAPP_API_URL,
+  WHATSAPP_API_KEY: whatsappApiShape.WHATSAPP_API_KEY,
+  WHATSAPP_WABA_ID: z
+    .string({ error: 'required: the WhatsApp Business Account id (WhatsApp Manager → Account tools)' })
+    .regex(/^\d+$/, 'digits: the WhatsApp Business Account id')
+    .describe('the WhatsApp Business Account id whose message templates are listed and submitted'),
+  WHATSAPP_TEMPLATES: whatsappTemplates,
+  WHATSAPP_HTTP_TIMEOUT_MS: positiveInt(10_000).describe('timeout of one Graph API request'),
+});
+export type WhatsAppTemplatesCommandConfig = z.infer<typeof whatsappTemplatesCommandConfigSchema>;

@@ -5,7 +5,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
  * A local HTTP simulator of the WhatsApp Business Cloud API (Graph API), for tests and the sandbox:
  * - `POST /v21.0/{phone_number_id}/messages` accepts what the bot sends, answers with a wamid and
  *   records it (`sent`, `onSent`); errors on demand (`failNext`, `failFor`) shaped like Graph's;
- * - `GET /v21.0/{media_id}` + the download URL serve bytes stored with `addMedia` (Bearer token);
+ * - `GET|POST /v21.0/{waba_id}/message_templates` list the template library (the known templates, in `en`
+ *   and `he`, APPROVED) and submit new ones (PENDING until `setTemplateStatus`), like Graph;
+ * - `GET /v21.0/{media_id}` + the download URL serve bytes stored with `addMedia` (Bearer token); the URL
+ *   expires 5 minutes after it was given, by the simulator's clock (404, like Meta's), or at once for the
+ *   URLs `expireNextMediaUrls` spoils; `expireMedia` removes the media itself;
  * - `sendText`, `sendImage`, `sendButtonReply`, `sendListReply`, `sendStatus` build notifications
  *   like Meta's, serialize them the way Meta does (non-ASCII as `\uXXXX`, `/` as `\/`), sign them
  *   with `X-Hub-Signature-256` and POST them to the webhook URL;
@@ -29,7 +33,10 @@ export interface WhatsAppSimulatorOptions {
   displayPhoneNumber?: string;
   /** Mirror every accepted outbound message as sent → delivered → read status callbacks. */
   autoStatuses?: boolean;
-  /** Approved template names; a template send with another name gets 132001 (default: the bot's documented defaults). */
+  /**
+   * Approved template names (each in `en` and `he`); a template send with another name, or in a language
+   * whose template is not APPROVED, gets 132001 (default: the bot's documented defaults).
+   */
   templates?: readonly string[];
   /**
    * The pair rate limit, per recipient: `burst` messages at once, then one per `intervalMs`; a send over
@@ -60,6 +67,16 @@ export const DEFAULT_APPROVED_TEMPLATES: readonly string[] = [
   'astria_portraits_ready',
   'astria_follow_up',
 ];
+
+/** A template of the WhatsApp Business Account's library (`GET /{waba-id}/message_templates`). */
+export interface SimTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: 'APPROVED' | 'PENDING' | 'REJECTED' | 'PAUSED';
+  category: string;
+  components: unknown[];
+}
 
 export interface SentMessage {
   wamid: string;
@@ -124,6 +141,10 @@ export interface WhatsAppSimulator {
   now(): Date;
   /** Moves the simulator's clock forward (e.g. 25 h to close every open window). */
   advanceClock(ms: number): void;
+  /** The template library of the business account (what `GET /{waba-id}/message_templates` lists). */
+  readonly messageTemplates: readonly SimTemplate[];
+  /** Meta's review: a submitted template becomes APPROVED (sendable), REJECTED or PAUSED. */
+  setTemplateStatus(name: string, language: string, status: SimTemplate['status']): void;
   /** When each user's last message reached the simulator (its clock). */
   lastInboundAt(user: string): Date | null;
   onSent(listener: (message: SentMessage) => void): () => void;
@@ -139,6 +160,8 @@ export interface WhatsAppSimulator {
   failFor(to: string, error: GraphErrorSpec | null): void;
   addMedia(bytes: Buffer | Uint8Array, mimeType: string): { mediaId: string };
   expireMedia(mediaId: string): void;
+  /** The next `count` download URLs `GET /{media-id}` hands out are already expired (a slow or retried download). */
+  expireNextMediaUrls(count?: number): void;
   setWebhookUrl(url: string): void;
   sendText(from: string, body: string, opts?: InboundOptions): Promise<WebhookDelivery>;
   sendImage(from: string, mediaId: string, opts?: InboundOptions & { caption?: string }): Promise<WebhookDelivery>;
@@ -206,6 +229,17 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
   const failures: GraphErrorSpec[] = [];
   const failuresFor = new Map<string, GraphErrorSpec>();
   const media = new Map<string, StoredMedia>();
+  let spoiledMediaUrls = 0;
+  const library: SimTemplate[] = (options.templates ?? DEFAULT_APPROVED_TEMPLATES).flatMap((name) =>
+    ['en', 'he'].map((language) => ({
+      id: String(700_000_000_000_000n + BigInt(`0x${randomBytes(5).toString('hex')}`)),
+      name,
+      language,
+      status: 'APPROVED' as const,
+      category: 'UTILITY',
+      components: [],
+    })),
+  );
   const rejected: RejectedSend[] = [];
   const afterAccept: Array<AfterAcceptFailure & { left: number }> = [];
   let clockOffsetMs = 0;
@@ -265,8 +299,13 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
         return graphError(reply, spec);
       };
       if (type === 'template') {
-        const name = (body.template as { name?: unknown } | undefined)?.name;
-        if (typeof name !== 'string' || !(options.templates ?? DEFAULT_APPROVED_TEMPLATES).includes(name)) {
+        const template = body.template as { name?: unknown; language?: { code?: unknown } } | undefined;
+        const code = template?.language?.code;
+        const approved = library.some(
+          (t) =>
+            t.name === template?.name && t.status === 'APPROVED' && (typeof code !== 'string' || t.language === code),
+        );
+        if (!approved) {
           return refuse({
             status: 404,
             code: 132001,
@@ -319,6 +358,73 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     },
   );
 
+  app.get<{ Params: { wabaId: string }; Querystring: { limit?: string; after?: string; name?: string } }>(
+    `/${GRAPH_VERSION}/:wabaId/message_templates`,
+    async (request, reply) => {
+      if (!authorized(request))
+        return graphError(reply, { status: 401, code: 190, message: 'Invalid OAuth access token.' });
+      if (request.params.wabaId !== wabaId)
+        return graphError(reply, { status: 400, code: 100, message: 'Unsupported get request.' });
+      const matching = library.filter((t) => !request.query.name || t.name === request.query.name);
+      const limit = Math.min(Math.max(Number(request.query.limit) || 25, 1), 100);
+      const start = Number(request.query.after ? Buffer.from(request.query.after, 'base64url').toString() : 0) || 0;
+      const page = matching.slice(start, start + limit);
+      const after = Buffer.from(String(start + page.length)).toString('base64url');
+      const more = start + page.length < matching.length;
+      return {
+        data: page,
+        paging: {
+          cursors: { before: Buffer.from(String(start)).toString('base64url'), after },
+          ...(more
+            ? { next: `${baseUrl}/${GRAPH_VERSION}/${wabaId}/message_templates?limit=${limit}&after=${after}` }
+            : {}),
+        },
+      };
+    },
+  );
+
+  app.post<{ Params: { wabaId: string } }>(`/${GRAPH_VERSION}/:wabaId/message_templates`, async (request, reply) => {
+    if (!authorized(request))
+      return graphError(reply, { status: 401, code: 190, message: 'Invalid OAuth access token.' });
+    if (request.params.wabaId !== wabaId)
+      return graphError(reply, { status: 400, code: 100, message: 'Unsupported post request.' });
+    const body = (request.body ?? {}) as {
+      name?: unknown;
+      language?: unknown;
+      category?: unknown;
+      components?: unknown;
+    };
+    const { name, language, category, components } = body;
+    if (
+      typeof name !== 'string' ||
+      !/^[a-z0-9_]{1,512}$/.test(name) ||
+      typeof language !== 'string' ||
+      !['UTILITY', 'MARKETING', 'AUTHENTICATION'].includes(String(category)) ||
+      !Array.isArray(components) ||
+      !components.some((c) => (c as { type?: unknown }).type === 'BODY')
+    ) {
+      return graphError(reply, { status: 400, code: 100, message: 'Invalid parameter' });
+    }
+    if (library.some((t) => t.name === name && t.language === language)) {
+      return graphError(reply, {
+        status: 400,
+        code: 100,
+        subcode: 2388024,
+        message: 'Content in this language already exists',
+      });
+    }
+    const template: SimTemplate = {
+      id: String(700_000_000_000_000n + BigInt(`0x${randomBytes(5).toString('hex')}`)),
+      name,
+      language,
+      status: 'PENDING',
+      category: String(category),
+      components,
+    };
+    library.push(template);
+    return { id: template.id, status: template.status, category: template.category };
+  });
+
   app.get<{ Params: { mediaId: string } }>(`/${GRAPH_VERSION}/:mediaId`, async (request, reply) => {
     if (!authorized(request))
       return graphError(reply, { status: 401, code: 190, message: 'Invalid OAuth access token.' });
@@ -326,9 +432,12 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     if (!stored || stored.expired) {
       return graphError(reply, { status: 404, code: 100, message: 'Unsupported get request. Object does not exist' });
     }
+    const spoiled = spoiledMediaUrls > 0;
+    if (spoiled) spoiledMediaUrls--;
+    const expiresAt = Math.floor(now() / 1000) + (spoiled ? -1 : 300);
     return {
       messaging_product: 'whatsapp',
-      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${Math.floor(now() / 1000) + 300}`,
+      url: `${baseUrl}/_media/${request.params.mediaId}?ext=${expiresAt}`,
       mime_type: stored.mimeType,
       sha256: stored.sha256,
       file_size: stored.bytes.length,
@@ -336,12 +445,17 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
     };
   });
 
-  app.get<{ Params: { mediaId: string } }>('/_media/:mediaId', async (request, reply) => {
-    if (!authorized(request)) return reply.code(401).send('unauthorized');
-    const stored = media.get(request.params.mediaId);
-    if (!stored || stored.expired) return reply.code(404).send('not found');
-    return reply.type(stored.mimeType).send(stored.bytes);
-  });
+  app.get<{ Params: { mediaId: string }; Querystring: { ext?: string } }>(
+    '/_media/:mediaId',
+    async (request, reply) => {
+      if (!authorized(request)) return reply.code(401).send('unauthorized');
+      const stored = media.get(request.params.mediaId);
+      if (!stored || stored.expired) return reply.code(404).send('not found');
+      // The URL of `GET /{media-id}` is short-lived: after `ext` it is gone, the media is not.
+      if (Number(request.query.ext ?? 0) * 1000 < now()) return reply.code(404).send('URL signature expired');
+      return reply.type(stored.mimeType).send(stored.bytes);
+    },
+  );
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
@@ -492,6 +606,17 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions):
         expired: false,
       });
       return { mediaId };
+    },
+    get messageTemplates() {
+      return library;
+    },
+    setTemplateStatus(name, language, status) {
+      const template = library.find((t) => t.name === name && t.language === language);
+      if (!template) throw new Error(`no template ${name} (${language})`);
+      template.status = status;
+    },
+    expireNextMediaUrls(count = 1) {
+      spoiledMediaUrls += count;
     },
     expireMedia(mediaId) {
       const stored = media.get(mediaId);
