@@ -137,6 +137,8 @@ export class Turns {
     input: EngineInput,
     packs: readonly Pack[],
     correlationId: string,
+    /** The webhook's routing already decided (the move-over): true keeps the effects back, false publishes them. */
+    shadow?: boolean,
   ): Promise<void> {
     const conversation = await lockConversation(tx, userId);
     const previewId = previewPackId(input);
@@ -190,7 +192,7 @@ export class Turns {
     const { effects } = this.deps;
     await this.deps.events.outbox.addMany(
       tx,
-      effects ? await effects(tx, userId, input.kind, outgoing, correlationId) : outgoing,
+      effects ? await effects(tx, userId, input.kind, outgoing, correlationId, shadow) : outgoing,
     );
     this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
     for (const alert of result.alerts) {
@@ -325,7 +327,8 @@ export class WebhookIngest {
         }
         seen.add(message.id);
         const correlationId = batch[index]?.correlationId ?? message.id;
-        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId);
+        const shadow = batch[index]?.forward?.shadow ?? false;
+        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId, shadow);
         result.accepted++;
         outcomes.push({ message, outcome: 'accepted' });
       }
