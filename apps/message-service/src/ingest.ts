@@ -171,6 +171,8 @@ export class Turns {
     input: EngineInput,
     packs: readonly Pack[],
     correlationId: string,
+    /** The webhook's routing already decided (the move-over): true keeps the effects back, false publishes them. */
+    shadow?: boolean,
   ): Promise<void> {
     if (input.kind !== 'message') {
       const paymentId = input.kind === 'payment_received' ? input.data.paymentId : null;
@@ -234,7 +236,7 @@ export class Turns {
     const { effects } = this.deps;
     await this.deps.events.outbox.addMany(
       tx,
-      effects ? await effects(tx, userId, input.kind, outgoing, correlationId) : outgoing,
+      effects ? await effects(tx, userId, input.kind, outgoing, correlationId, shadow) : outgoing,
     );
     this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
     for (const alert of result.alerts) {
@@ -369,7 +371,8 @@ export class WebhookIngest {
         }
         seen.add(message.id);
         const correlationId = batch[index]?.correlationId ?? message.id;
-        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId);
+        const shadow = batch[index]?.forward?.shadow ?? false;
+        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId, shadow);
         result.accepted++;
         outcomes.push({ message, outcome: 'accepted' });
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, payments as schema } from '@astria/db';
+import { type Database, type Executor, payments as schema } from '@astria/db';
 import type { EventRuntime } from '@astria/events';
 import { boundedJson, sanitizeText } from '@astria/service-kit';
 import { and, eq } from 'drizzle-orm';
@@ -32,8 +32,8 @@ export async function recordPayment(
     reviewReason: string | null;
     rawPayload: unknown;
     correlationId: string;
-    /** The move-over: forward to the old app in the same transaction (and at shadow also apply here). */
-    forward?: PaymentForward | null;
+    /** The move-over: decides, in the payment's transaction, whether it goes to the old app (and at shadow also here). */
+    forward?: ((tx: Executor) => Promise<PaymentForward | null>) | null;
   },
 ): Promise<RecordResult> {
   const { payment, reviewReason, rawPayload, correlationId, forward } = input;
@@ -65,15 +65,16 @@ export async function recordPayment(
         .where(eqPayment(payment.provider, payment.providerPaymentId));
       return { outcome: 'duplicate', paymentId: existing?.id ?? null, eventId: null };
     }
-    if (forward && payment.userId !== null) {
+    const forwardTo = forward && payment.userId !== null ? await forward(tx) : null;
+    if (forwardTo && payment.userId !== null) {
       const forwarded = await events.outbox.add(
         tx,
         'sumit_forward_requested',
-        { paymentId: payment.providerPaymentId, userId: payment.userId, body: forward.body },
+        { paymentId: payment.providerPaymentId, userId: payment.userId, body: forwardTo.body },
         { key: payment.userId, correlationId },
       );
-      if (!forward.alsoApply) {
-        await tx.update(payments).set({ eventId: forwarded.id }).where(eq(payments.id, id));
+      if (!forwardTo.alsoApply) {
+        await tx.update(payments).set({ status: 'forwarded', eventId: forwarded.id }).where(eq(payments.id, id));
         return { outcome: 'forwarded', paymentId: id, eventId: forwarded.id };
       }
     }

@@ -1,6 +1,7 @@
-import { type Executor, rollout } from '@astria/db';
-import { eq } from 'drizzle-orm';
+import { type Executor, queryRows, rollout } from '@astria/db';
+import { eq, sql } from 'drizzle-orm';
 import type { Owner, StageSettings } from './owner.js';
+import { readStage } from './stage-store.js';
 
 const { rolloutOwners, rolloutSuppressedEffects } = rollout;
 
@@ -62,13 +63,25 @@ export async function recordSuppressed(
 }
 
 /**
- * Which system a payment of this user goes to. Payments follow the recorded owner and never move a
- * user: `new` once moved; the old app at shadow and fallback and for anyone not moved at canary;
- * at full, anyone not recorded as the old app's.
+ * Which system a payment of this user goes to, decided in the payment's transaction: payments follow
+ * the recorded owner and never move a user (a user the rollout has not routed yet is recorded as the
+ * old app's). The owner row is locked until the payment commits, so a concurrent move to this system
+ * either comes first (the payment is applied here) or finds the forwarded payment and counts it in
+ * its first-touch import. Shadow and fallback (read fresh from the row): the old app.
  */
-export async function paymentOwner(db: Executor, settings: StageSettings, userId: string): Promise<Owner> {
-  if (settings.stage === 'shadow' || settings.stage === 'fallback') return 'old';
-  const owner = await recordedOwner(db, userId);
-  if (owner) return owner;
-  return settings.stage === 'full' ? 'new' : 'old';
+export async function lockPaymentOwner(
+  tx: Executor,
+  userId: string,
+): Promise<{ owner: Owner; settings: StageSettings }> {
+  const settings = await readStage(tx);
+  if (settings.stage === 'shadow' || settings.stage === 'fallback') return { owner: 'old', settings };
+  await tx.execute(
+    sql`insert into rollout.owners (user_id, owner, reason, stage_version)
+        values (${userId}, 'old', 'payment', ${settings.version}) on conflict (user_id) do nothing`,
+  );
+  const rows = await queryRows<{ owner: string }>(
+    tx,
+    sql`select owner from rollout.owners where user_id = ${userId} for update`,
+  );
+  return { owner: rows[0]?.owner === 'new' ? 'new' : 'old', settings };
 }

@@ -1,7 +1,7 @@
 export {
   EXTERNAL_EFFECT_TYPES,
   effectsSuppressed,
-  paymentOwner,
+  lockPaymentOwner,
   recordSuppressed,
   type SuppressedEffect,
 } from './effects.js';

@@ -79,9 +79,10 @@ export interface MigrateToMonolithOptions {
 
 /**
  * `pnpm migrate-to-monolith`: after `rollout set --stage fallback`, writes every user the fallback
- * handed back into the old app's tables (state, language, credits, tune id, chosen pack) and their
- * processed message and SUMIT payment ids, so the old app continues each conversation where it stood
- * and answers no retry twice. Idempotent (upserts; ids insert-if-absent).
+ * handed back into the old app's tables (state, language, credits, tune id, chosen pack) and the
+ * message and SUMIT payment ids this system processed, so the old app continues each conversation
+ * where it stood and answers no retry twice. Idempotent (upserts; ids insert-if-absent). Run it once
+ * every pod follows the fallback (ROLLOUT_STAGE_TTL_MS) and the outboxes are drained.
  */
 export async function migrateToMonolith(options: MigrateToMonolithOptions): Promise<ExportReport> {
   const { db, oldDb } = options;
@@ -98,6 +99,11 @@ export async function migrateToMonolith(options: MigrateToMonolithOptions): Prom
             order by user_id`,
       )
     ).map((r) => r.user_id);
+  const [change] = await queryRows<{ changed_at: string }>(
+    db,
+    sql`select changed_at::text as changed_at from rollout.stage_changes where version = ${settings.version}`,
+  );
+  const fallbackAt = change?.changed_at ?? new Date().toISOString();
   const report: ExportReport = { users: 0, messageIds: 0, paymentIds: 0 };
   for (let i = 0; i < users.length; i += 200) {
     const batch = users.slice(i, i + 200);
@@ -109,18 +115,45 @@ export async function migrateToMonolith(options: MigrateToMonolithOptions): Prom
       db,
       sql`select user_id, state, language, data from messaging.conversations where user_id in (${list})`,
     );
+    // Only what this system handled: messages before the fallback (later ones were forwarded and the
+    // old app must still answer them) and payments it applied (forwarded ones the old app applies).
     const messageIds = await queryRows<{ wamid: string; day: string }>(
       db,
-      sql`select wamid, received_at::date::text as day from messaging.inbound_messages where user_id in (${list})`,
+      sql`select wamid, received_at::date::text as day from messaging.inbound_messages
+          where user_id in (${list}) and received_at < ${fallbackAt}::timestamptz`,
     );
     const paymentIds = await queryRows<{ id: string; day: string }>(
       db,
       sql`select provider_payment_id as id, received_at::date::text as day from payments.payments
-          where provider = 'sumit' and user_id in (${list})`,
+          where provider = 'sumit' and status = 'applied' and user_id in (${list})`,
+    );
+    // Payments forwarded since the fallback that the old app already applied are in its credits,
+    // which this export overwrites: they are added back. Those not arrived yet it adds itself.
+    const forwarded = await queryRows<{ user_id: string; id: string }>(
+      db,
+      sql`select user_id, provider_payment_id as id from payments.payments
+          where provider = 'sumit' and status = 'forwarded' and user_id in (${list})
+            and received_at >= ${fallbackAt}::timestamptz`,
     );
     await oldDb.transaction(async (tx) => {
+      const arrived = new Map<string, number>();
+      if (forwarded.length > 0) {
+        const known = new Set(
+          (
+            await queryRows<{ id: string }>(
+              tx,
+              sql`select id from payments where id in (${sql.join(
+                forwarded.map((f) => sql`${f.id}`),
+                sql`, `,
+              )})`,
+            )
+          ).map((r) => r.id),
+        );
+        for (const f of forwarded) if (known.has(f.id)) arrived.set(f.user_id, (arrived.get(f.user_id) ?? 0) + 1);
+      }
       for (const conversation of conversations) {
-        const row = oldRowFromConversation(conversation);
+        const base = oldRowFromConversation(conversation);
+        const row = { ...base, credits: String(Number(base.credits) + (arrived.get(base.phone) ?? 0)) };
         await tx.execute(
           sql`insert into users (phone, state, credits, tuneid, chosen_pack, entity_type, language)
               values (${row.phone}, ${row.state}, ${row.credits}, ${row.tuneid}, ${row.chosen_pack}, ${row.entity_type}, ${row.language})

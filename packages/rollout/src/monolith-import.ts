@@ -204,8 +204,21 @@ export async function importAtFirstTouch(
   userId: string,
   now = new Date(),
 ): Promise<boolean> {
-  const user = await readOldUser(oldDb, userId);
-  if (!user) return false;
+  const found = await readOldUser(oldDb, userId);
+  const inFlight = await forwardsInFlight(tx, oldDb, userId);
+  if (!found && inFlight === 0) return false;
+  // A payment forwarded to the old app that has not reached it yet would be lost with the move: it
+  // counts as a credit here (when it arrives, the old app no longer serves this user).
+  const base: OldUser = found ?? {
+    phone: userId,
+    state: OLD_STATE.new,
+    credits: '0',
+    tuneid: null,
+    chosen_pack: null,
+    entity_type: null,
+    language: null,
+  };
+  const user = { ...base, credits: String(oldCredits(base) + inFlight) };
   const { media, ratings } = await oldUserDetails(oldDb, [user.phone]);
   const outcome = await importOldUser(tx, user, {
     mediaIds: media.get(user.phone) ?? [],
@@ -245,4 +258,19 @@ export async function importPaymentIds(tx: Executor, rows: ReadonlyArray<{ id: s
     added += inserted.length;
   }
   return added;
+}
+
+/** SUMIT payments of this user forwarded to the old app (payments.payments, status forwarded) that it has not recorded yet. */
+async function forwardsInFlight(tx: Executor, oldDb: Executor, userId: string): Promise<number> {
+  const forwarded = await queryRows<{ id: string }>(
+    tx,
+    sql`select provider_payment_id as id from payments.payments
+        where provider = 'sumit' and status = 'forwarded' and user_id = ${userId}`,
+  );
+  if (forwarded.length === 0) return 0;
+  const arrived = await queryRows<{ id: string }>(
+    oldDb,
+    sql`select id from payments where id in (${inList(forwarded.map((f) => f.id))})`,
+  );
+  return forwarded.length - arrived.length;
 }

@@ -4,12 +4,14 @@ import type { Outbox } from '@astria/events';
 import {
   type MetaNotification,
   type Owner,
+  readStage,
   resolveOwner,
   type StageReader,
   type StageSettings,
   splitNotification,
 } from '@astria/rollout';
 import { parseJson } from '@astria/service-kit';
+import { sql } from 'drizzle-orm';
 import { recordInbound } from '../store.js';
 import type { InboundMessage, ParsedNotification } from '../webhook/notification.js';
 
@@ -64,13 +66,20 @@ export function createNotificationRouter(deps: NotificationRouterDeps): Notifica
   async function ownerOf(settings: StageSettings, userId: string): Promise<Owner> {
     if (settings.stage === 'shadow' || settings.stage === 'fallback') return 'old';
     return deps.database.db.transaction(async (tx) => {
-      const decision = await resolveOwner(tx, settings, userId, {
+      // The stage row, shared-locked: a `rollout set` (which locks it for update and, at fallback, hands
+      // every user back) is either wholly before this decision or wholly after it, so a pod whose cached
+      // stage is a few ms old can never move a user after the fallback handed them back.
+      await tx.execute(sql`select 1 from rollout.stage where id = 1 for share`);
+      const current = await readStage(tx);
+      if (current.version !== settings.version && (current.stage === 'shadow' || current.stage === 'fallback'))
+        return 'old';
+      const decision = await resolveOwner(tx, current, userId, {
         ...(deps.midTrainingInOldApp ? { midTrainingInOldApp: deps.midTrainingInOldApp } : {}),
       });
       // A move (not a user already here): the same transaction imports them, so a concurrent pod
       // waits on the owner row and finds them imported.
       if (decision.owner === 'new' && decision.reason !== 'sticky' && deps.onMove)
-        await deps.onMove(tx, userId, settings);
+        await deps.onMove(tx, userId, current);
       return decision.owner;
     });
   }

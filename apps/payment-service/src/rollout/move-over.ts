@@ -1,5 +1,6 @@
 import type { PaymentServiceConfig } from '@astria/config';
-import { createLoggedStageReader, paymentOwner, type StageReader } from '@astria/rollout';
+import type { Executor } from '@astria/db';
+import { createLoggedStageReader, lockPaymentOwner, type StageReader } from '@astria/rollout';
 import fp from 'fastify-plugin';
 import type { IncomingPayment } from '../payment.js';
 
@@ -10,8 +11,11 @@ export interface PaymentForward {
 }
 
 export interface PaymentRouter {
-  /** null: this system applies the payment alone (no old app, or a user it serves). */
-  forwardOf(payment: IncomingPayment, raw: Buffer | string): Promise<PaymentForward | null>;
+  /**
+   * Inside the payment's transaction: null when this system applies the payment alone (no old app, or
+   * a user it serves), else the forward.
+   */
+  forwardOf(tx: Executor, payment: IncomingPayment, raw: Buffer | string): Promise<PaymentForward | null>;
 }
 
 declare module 'fastify' {
@@ -33,10 +37,10 @@ export const paymentMoveOverPlugin = fp<{ config: MoveOverConfig }>(
     const stage = createLoggedStageReader(app.database.db, config.ROLLOUT_STAGE_TTL_MS, app.log);
     app.decorate('rolloutStage', stage);
     app.decorate('paymentRouter', {
-      async forwardOf(payment, raw) {
+      async forwardOf(tx, payment, raw) {
         if (!config.MONOLITH_PAYMENT_URL || payment.userId === null) return null;
-        const settings = await stage.current();
-        if ((await paymentOwner(app.database.db, settings, payment.userId)) === 'new') return null;
+        const { owner, settings } = await lockPaymentOwner(tx, payment.userId);
+        if (owner === 'new') return null;
         return {
           body: typeof raw === 'string' ? raw : raw.toString('utf8'),
           alsoApply: settings.stage === 'shadow',

@@ -1,4 +1,5 @@
 import type { PaymentServiceConfig } from '@astria/config';
+import type { Executor } from '@astria/db';
 import { acceptRawBodies, errorResponseSchema, parseJson, safeEqual, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -72,10 +73,8 @@ export async function sumitPaymentRoutes(app: FastifyInstance, options: SumitRou
           return reply.code(200).send({ status: 'ignored', reason: interpretation.reason });
         }
         // The move-over: a payment of a user the old app serves is forwarded to it (rollout/move-over.ts).
-        const forward = await request.server.paymentRouter.forwardOf(
-          interpretation.payment,
-          Buffer.isBuffer(request.body) ? request.body : JSON.stringify(body),
-        );
+        const raw = Buffer.isBuffer(request.body) ? request.body : JSON.stringify(body);
+        const forward = (tx: Executor) => request.server.paymentRouter.forwardOf(tx, interpretation.payment, raw);
         return storeAndAnswer(request, reply, metrics, setOutcome, interpretation, body, forward);
       });
       return reply;

@@ -1,3 +1,4 @@
+import type { Executor } from '@astria/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentMetrics, WebhookOutcome } from '../metrics.js';
 import type { Interpretation, Provider } from '../payment.js';
@@ -35,7 +36,7 @@ export async function storeAndAnswer(
   setOutcome: (outcome: WebhookOutcome) => void,
   interpretation: Extract<Interpretation, { kind: 'payment' }>,
   rawPayload: unknown,
-  forward: PaymentForward | null = null,
+  forward: ((tx: Executor) => Promise<PaymentForward | null>) | null = null,
 ) {
   const { payment, reviewReason } = interpretation;
   const result = await recordPayment(request.server.database, request.server.events, {

@@ -25,7 +25,8 @@ export const payments = paymentsSchema.table(
     providerPaymentId: text('provider_payment_id').notNull(),
     /** Stripe event id (`evt_…`) of the event that created the row; null for SUMIT. */
     providerEventId: text('provider_event_id'),
-    status: text('status', { enum: ['applied', 'needs_review'] }).notNull(),
+    /** `forwarded`: the move-over sent it to the old app, which applies it (no payment_received here). */
+    status: text('status', { enum: ['applied', 'needs_review', 'forwarded'] }).notNull(),
     /** Why the payment needs review (e.g. `unknown_tier: Gold`). */
     reviewReason: text('review_reason'),
     /** Our user id: the WhatsApp number, digits only with the country code. */

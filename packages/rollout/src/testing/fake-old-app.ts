@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Database, queryRows } from '@astria/db';
+import { type Database, type Executor, queryRows } from '@astria/db';
 import { sql } from 'drizzle-orm';
 import { createOldAppTables, OLD_STATE } from '../old-app-tables.js';
 
@@ -15,6 +15,8 @@ export interface FakeOldApp {
   readonly url: string;
   /** Every reply the old app "sent" (it answers each new inbound message once). */
   readonly replies: FakeOldAppReply[];
+  /** Payment ids it applied (a credit added), each once. */
+  readonly payments: string[];
   /** Requests it received, including refused ones. */
   readonly received: Array<{ path: string; status: number; signature: string | undefined }>;
   /** While down, every request gets 503 (as when the Functions host is unavailable). */
@@ -44,12 +46,12 @@ interface OldMessage {
  */
 export async function startFakeOldApp(database: Database): Promise<FakeOldApp> {
   await createOldAppTables(database.db);
-  const db = database.db;
   const replies: FakeOldAppReply[] = [];
+  const payments: string[] = [];
   const received: FakeOldApp['received'] = [];
   let down = false;
 
-  async function handleMessage(message: OldMessage): Promise<void> {
+  async function handleMessage(db: Executor, message: OldMessage): Promise<void> {
     const fresh = await queryRows(
       db,
       sql`insert into msgs (id, date) values (${message.id}, current_date) on conflict do nothing returning id`,
@@ -66,24 +68,36 @@ export async function startFakeOldApp(database: Database): Promise<FakeOldApp> {
     replies.push({ to: message.from, inReplyTo: message.id });
   }
 
-  async function route(path: string, body: string): Promise<number> {
+  async function route(db: Executor, path: string, body: string): Promise<number> {
     if (path === '/whatsapp' || path === '/api/whatsapp') {
       const notification = JSON.parse(body) as {
         entry?: Array<{ changes?: Array<{ value?: { messages?: OldMessage[] } }> }>;
       };
       for (const entry of notification.entry ?? [])
         for (const change of entry.changes ?? [])
-          for (const message of change.value?.messages ?? []) await handleMessage(message);
+          for (const message of change.value?.messages ?? []) await handleMessage(db, message);
       return 200;
     }
     if (path === '/payment-received') {
-      const payment = JSON.parse(body) as { id?: string; phone?: string };
+      // Its own test shape ({ id, phone }) or SUMIT's (EntityID, Properties.Property_M-5[0]).
+      const raw = JSON.parse(body) as {
+        id?: string;
+        phone?: string;
+        EntityID?: string | number;
+        Properties?: Record<string, unknown[]>;
+      };
+      const sumitPhone = raw.Properties?.['Property_M-5']?.[0];
+      const payment = {
+        id: raw.id ?? (raw.EntityID !== undefined ? String(raw.EntityID) : undefined),
+        phone: raw.phone ?? (typeof sumitPhone === 'string' ? sumitPhone : undefined),
+      };
       if (!payment.id || !payment.phone) return 400;
       const fresh = await queryRows(
         db,
         sql`insert into payments (id, date) values (${payment.id}, current_date) on conflict do nothing returning id`,
       );
       if (fresh.length > 0) {
+        payments.push(payment.id);
         await db.execute(
           sql`insert into users (phone, state, credits, language) values (${payment.phone}, ${OLD_STATE.new}, '1', 0)
               on conflict (phone) do update set credits = ((coalesce(nullif(users.credits, ''), '0'))::int + 1)::text`,
@@ -110,7 +124,8 @@ export async function startFakeOldApp(database: Database): Promise<FakeOldApp> {
       .then(async (body) => {
         if (down) return 503;
         if (request.method === 'GET') return 200;
-        return route(path, body);
+        // One transaction per request, as the old app commits once per call.
+        return database.db.transaction((tx) => route(tx, path, body));
       })
       .catch(() => 500)
       .then((status) => {
@@ -124,6 +139,7 @@ export async function startFakeOldApp(database: Database): Promise<FakeOldApp> {
   return {
     url: `http://127.0.0.1:${port}`,
     replies,
+    payments,
     received,
     setDown(value) {
       down = value;
