@@ -71,6 +71,7 @@ const TIME_COLUMNS = [
   'handled_at',
   'started_at',
   'built_at',
+  'assigned_at',
   'updated_at',
 ];
 

@@ -244,6 +244,8 @@ export async function eraseUserData(
     dead_letters: await count(sql`delete from messaging.dead_letters where key = ${userId}`),
     // Meta's message ids encode the number: the de-dup records go too (WhatsApp redelivers only unanswered webhooks).
     inbound_messages: await count(sql`delete from messaging.inbound_messages where user_id = ${userId}`),
+    // The move-over's sticky owner (shared schema): a returning user is routed afresh.
+    rollout_owners: await count(sql`delete from rollout.owners where user_id = ${userId}`),
   };
   const userHash = userHashOf(userId);
   await tx.insert(erasures).values({ userHash, counts, paymentHashes: paymentsSeen.map(userHashOf) });

@@ -8,6 +8,7 @@ const state = {
   messages: new Map(), // id → message
   current: localStorage.getItem('sandbox.currentUser') || null,
   pendingList: null,
+  optedOut: new Set(),
 };
 
 /** Creates an element with attributes and children (strings become text: never HTML). */
@@ -69,6 +70,7 @@ function renderUsers() {
           },
           h('span', {}, user.name),
           h('span', { class: 'phone' }, `+${user.phone}`),
+          state.optedOut.has(user.phone) ? h('span', { class: 'badge opted-out' }, 'opted out') : null,
         ),
       ),
     ),
@@ -538,6 +540,29 @@ function connect() {
   stream.onerror = () => document.body.setAttribute('data-connected', 'false');
 }
 
+// ---------------------------------------------------------------- clock and opt-out
+
+function renderClock(offsetHours) {
+  $('#clock').textContent = offsetHours ? `WhatsApp clock +${offsetHours} h` : '';
+}
+
+async function refreshOptedOut() {
+  const { users } = await api('/api/opted-out');
+  const changed = users.length !== state.optedOut.size || users.some((phone) => !state.optedOut.has(phone));
+  state.optedOut = new Set(users);
+  if (changed) renderUsers();
+}
+
+$('#advance-clock').addEventListener('click', async () => {
+  try {
+    const { offsetHours } = await api('/api/clock/advance', { method: 'POST', body: { hours: 25 } });
+    renderClock(offsetHours);
+    toast('25 hours later: the 24-hour windows are closed. Pay or wait for portraits to see the template.');
+  } catch (error) {
+    toast(`Could not move the clock: ${error.message}`);
+  }
+});
+
 async function load() {
   // Listen first, then read the state: nothing that happens in between is missed (revisions order them).
   connect();
@@ -556,6 +581,12 @@ async function load() {
   }
   renderServices(initial.services);
   renderSamples(initial.samples);
+  state.optedOut = new Set(initial.optedOut ?? []);
+  if (initial.clock) {
+    $('#advance-clock').hidden = false;
+    renderClock(initial.clock.offsetHours);
+  }
+  setInterval(() => refreshOptedOut().catch(() => {}), 3000);
   // The server's totals cover everything up to its snapshot; add what streamed in after it.
   const snapshotSeq = initial.timeline.reduce((max, e) => Math.max(max, e.seq), 0);
   const later = timelineEntries.filter((e) => e.seq > snapshotSeq);

@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ChatStore } from './chat.js';
+import { clockRoutes } from './routes/clock.js';
 import { mediaRoutes } from './routes/media.js';
 import { stateRoutes } from './routes/state.js';
 import { streamRoutes } from './routes/stream.js';
@@ -23,6 +24,10 @@ export interface PageServerOptions {
   services: Array<{ service: ServiceName; url: string; running: boolean }>;
   simulated: { whatsapp: boolean; astria: boolean; payments: boolean };
   fetchMedia(mediaId: string): Promise<{ bytes: Buffer; mimeType: string } | undefined>;
+  /** The simulated WhatsApp's clock (absent with a real WhatsApp number). */
+  clock?: { offsetMs(): number; advance(ms: number): void };
+  /** Users who opted out (STOP), from the message service's conversations. */
+  optedOutUsers(): Promise<string[]>;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function buildPageServer(options: PageServerOptions): Promise<Fasti
   await app.register(stateRoutes, options);
   await app.register(userRoutes, options);
   await app.register(mediaRoutes, options);
+  await app.register(clockRoutes, options);
   await app.register(streamRoutes, options);
   return app;
 }

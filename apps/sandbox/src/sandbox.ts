@@ -340,6 +340,14 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       fetchMedia: async (mediaId) =>
         userMedia.get(mediaId) ?? (whatsapp ? fetchSimulatorMedia(whatsapp.url, mediaId) : undefined),
       simulated: { whatsapp: Boolean(whatsapp), astria: Boolean(astria), payments: Boolean(payments) },
+      ...(whatsapp ? { clock: simulatorClock(whatsapp) } : {}),
+      optedOutUsers: async () =>
+        (
+          await queryRows<{ user_id: string }>(
+            database.db,
+            sql`select user_id from messaging.conversations where data->>'optedOut' = 'true' order by user_id`,
+          )
+        ).map((r) => r.user_id),
     });
     closers.push(() => page.close());
     await page.listen({ host, port: ports.page });
@@ -596,4 +604,16 @@ function summary(
   for (const note of notes) lines.push(`  ! ${note}`);
   lines.push('');
   return lines;
+}
+
+/** The page's "+25 h": the simulated WhatsApp's clock, and how far it was moved. */
+function simulatorClock(whatsapp: WhatsAppSimulatorHandle): { offsetMs(): number; advance(ms: number): void } {
+  let offset = 0;
+  return {
+    offsetMs: () => offset,
+    advance(ms) {
+      whatsapp.advanceClock(ms);
+      offset += ms;
+    },
+  };
 }

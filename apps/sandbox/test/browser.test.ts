@@ -116,6 +116,10 @@ describe('the chat page in a browser', () => {
     `);
     expect(unnamed).toEqual([]);
 
+    // "+25 h": the simulated WhatsApp's clock moves on; the top bar says how far.
+    await page.getByRole('button', { name: '+25 h' }).click();
+    await expect.poll(() => page.locator('#clock').textContent(), POLL).toBe('WhatsApp clock +25 h');
+
     // Phone width: the chat alone, panels behind buttons.
     await page.setViewportSize({ width: 390, height: 844 });
     await expect(page.locator('#timeline-panel').isVisible()).resolves.toBe(false);

@@ -22,5 +22,7 @@ export async function stateRoutes(app: FastifyInstance, options: PageServerOptio
     })),
     timeline: timeline.recent(200),
     counters: { retries: timeline.retries, deadLetters: timeline.deadLetters },
+    clock: options.clock ? { offsetHours: options.clock.offsetMs() / 3_600_000 } : null,
+    optedOut: await options.optedOutUsers(),
   }));
 }
