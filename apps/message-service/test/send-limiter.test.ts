@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PODS = 3;
 const USERS = 4;
-const MESSAGES = 15;
-const PER_SECOND = 60;
+const MESSAGES = 10;
+const PER_SECOND = 30;
 
 // Real processes on real PostgreSQL: PGlite is one process's in-memory database, it cannot be shared by pods.
 describe.skipIf(!process.env.DATABASE_URL)(
