@@ -108,6 +108,14 @@ export async function recordSend(
     message?: OutboundMessage;
   },
 ): Promise<void> {
+  // A send to a user who erased their data meanwhile (in flight during the erasure, or its confirmation) is not
+  // recorded. The share lock on the conversation row waits for an erasure holding it, so the two never interleave.
+  const [erased] = await queryRows<{ erased: boolean }>(
+    tx,
+    sql`select (select 1 from messaging.conversations where user_id = ${send.recipient} for share) is null
+               and exists (select 1 from messaging.erasures where user_hash = ${userHashOf(send.recipient)}) as erased`,
+  );
+  if (erased?.erased) return;
   await tx
     .insert(outboundMessages)
     .values({
