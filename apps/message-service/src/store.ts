@@ -109,6 +109,20 @@ export async function recordSend(
     message?: OutboundMessage;
   },
 ): Promise<void> {
+  // A send to a user who erased their data meanwhile (in flight during the erasure, or its confirmation) is not
+  // recorded. The share lock on the conversation row waits for an erasure holding it, so the two never interleave;
+  // the check is a second statement, so that it sees an erasure committed while the first one waited.
+  await queryRows(tx, sql`select 1 from messaging.conversations where user_id = ${send.recipient} for share`);
+  const [erased] = await queryRows<{ erased: boolean }>(
+    tx,
+    sql`select not exists (select 1 from messaging.conversations where user_id = ${send.recipient})
+               and exists (select 1 from messaging.erasures where user_hash = ${userHashOf(send.recipient)}) as erased`,
+  );
+  if (erased?.erased) {
+    // Its `attempted` mark (send-attempts.ts) names the recipient: it goes too.
+    await tx.delete(outboundMessages).where(eq(outboundMessages.eventId, send.eventId));
+    return;
+  }
   const values = {
     eventId: send.eventId,
     recipient: send.recipient,
