@@ -165,6 +165,35 @@ describe('payment-service webhooks', () => {
       expect(await eventsFor('5003')).toHaveLength(0);
     });
 
+    it('answers 422 and keeps the payload when PostgreSQL refuses a payment for good; 5xx only when a retry can help', async () => {
+      // A data error the screening did not foresee, as PostgreSQL reports it (SQLSTATE class 22).
+      await t.database.db.execute(
+        sql.raw(`create or replace function payments.test_poison() returns trigger language plpgsql as $$
+          begin
+            if new.provider_payment_id = '5099' then raise exception 'poisoned' using errcode = '22023'; end if;
+            return new;
+          end $$`),
+      );
+      await t.database.db.execute(
+        sql.raw(`create trigger test_poison before insert on payments.payments
+            for each row execute function payments.test_poison()`),
+      );
+      try {
+        const poisoned = await postSumit(t.app, { ...fixture('sumit-payment.json'), EntityID: 5099 });
+        expect(poisoned.statusCode).toBe(422);
+        expect(poisoned.json()).toEqual({ error: 'unprocessable', reason: 'database refused it (SQLSTATE 22023)' });
+        const kept = await rows<{ reason: string }>(
+          t.database,
+          sql`select reason from payments.payment_rejections where reason like 'database refused%'`,
+        );
+        expect(kept).toHaveLength(1);
+        expect(await paymentsOf('sumit', '5099')).toHaveLength(0);
+        expect(await eventsFor('5099')).toHaveLength(0);
+      } finally {
+        await t.database.db.execute(sql.raw('drop trigger test_poison on payments.payments'));
+      }
+    });
+
     it('stores an unknown tier as needs_review, answers 200 and publishes nothing', async () => {
       const body = fixture('sumit-payment.json') as { Properties: Record<string, unknown> };
       body.Properties['Property_M-3'] = [{ ID: 9, Name: 'Gold' }];

@@ -149,3 +149,17 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTi
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * The SQLSTATE of a PostgreSQL error no retry can fix, found along `cause`: class 22 (data exception:
+ * NUL, invalid encoding, a value out of range) or 54 (program limit: an index row too big); null for
+ * anything else (the database unreachable, a deadline, a serialization failure may succeed on a retry).
+ */
+export function permanentStoreError(error: unknown): string | null {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}

@@ -3,6 +3,7 @@ export {
   DatabaseUnavailableError,
   databaseUnavailable,
   isConnectionError,
+  permanentStoreError,
   type UnavailableReason,
 } from './availability.js';
 export {

@@ -1,4 +1,5 @@
 import type { MessageServiceConfig } from '@astria/config';
+import { permanentStoreError } from '@astria/db';
 import {
   acceptRawBodies,
   parseJson,
@@ -9,7 +10,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { NotAWhatsAppNotification, parseNotification } from '../webhook/notification.js';
-import { permanentStoreError, recordRefusals, refusedForGood } from '../webhook/refusals.js';
+import { recordRefusals, refusedForGood } from '../webhook/refusals.js';
 
 /** Meta allows up to 3 MB per notification; we accept up to 4 MB and answer 413 above. */
 export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;

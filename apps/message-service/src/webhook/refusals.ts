@@ -22,20 +22,6 @@ export function recordRefusals(
 }
 
 /**
- * The SQLSTATE of a PostgreSQL error no retry can fix, found along `cause`: class 22 (data exception:
- * NUL, invalid encoding, a value out of range) or 54 (program limit: an index row too big). Anything else
- * (the database unreachable, a deadline, a serialization failure) may succeed on Meta's retry.
- */
-export function permanentStoreError(error: unknown): string | null {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
-}
-
-/**
  * A verified notification the screening let through but PostgreSQL refused for good (a case the limits
  * in notification.ts missed): answered 200 so Meta stops retrying it for days, counted
  * (`whatsapp_webhook_refused_total{part="notification",reason="store_failed"}`) and alerted.

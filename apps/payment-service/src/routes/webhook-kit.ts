@@ -1,4 +1,4 @@
-import type { Executor } from '@astria/db';
+import { type Executor, permanentStoreError } from '@astria/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentMetrics, WebhookOutcome } from '../metrics.js';
 import type { Interpretation, Provider } from '../payment.js';
@@ -39,13 +39,30 @@ export async function storeAndAnswer(
   forward: ((tx: Executor) => Promise<PaymentForward | null>) | null = null,
 ) {
   const { payment, reviewReason } = interpretation;
-  const result = await recordPayment(request.server.database, request.server.events, {
-    payment,
-    reviewReason,
-    rawPayload,
-    correlationId: correlationIdOf(request),
-    forward,
-  });
+  let result: Awaited<ReturnType<typeof recordPayment>>;
+  try {
+    result = await recordPayment(request.server.database, request.server.events, {
+      payment,
+      reviewReason,
+      rawPayload,
+      correlationId: correlationIdOf(request),
+      forward,
+    });
+  } catch (error) {
+    // PostgreSQL refused the payment for good (a data error the screening missed): a retry would fail the
+    // same way, so it is kept for review and answered 422, never a 5xx the provider retries for days.
+    // Anything else (the database unreachable, a deadline) stays a 503 through the error handler.
+    const sqlState = permanentStoreError(error);
+    if (sqlState === null) throw error;
+    return refuseForReview(
+      request,
+      reply,
+      setOutcome,
+      payment.provider,
+      `database refused it (SQLSTATE ${sqlState})`,
+      rawPayload,
+    );
+  }
   setOutcome(result.outcome);
   const context = {
     provider: payment.provider,
