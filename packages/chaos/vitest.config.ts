@@ -5,7 +5,7 @@ export default defineProject({
   test: {
     name: pkg.name,
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

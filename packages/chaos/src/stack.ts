@@ -68,7 +68,8 @@ export class ServiceProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.once('exit', (code, signal) => this.exits.push({ code, signal }));
-    await this.waitReady(20_000);
+    // Generous: in the test suite other test files share the cores, and a cold start then takes seconds.
+    await this.waitReady(45_000);
   }
 
   async waitReady(timeoutMs: number): Promise<void> {

@@ -24,7 +24,7 @@ describe('fault suite (fast faults)', () => {
       const report = await sigterm({ databaseUrl: databaseUrl as string, size: 400, readinessBudgetMs: 1000 });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     },
-    60_000,
+    120_000,
   );
 
   it.skipIf(!databaseUrl)(
@@ -33,7 +33,7 @@ describe('fault suite (fast faults)', () => {
       const report = await lostCallback({ databaseUrl: databaseUrl as string });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     },
-    60_000,
+    120_000,
   );
 
   it.skipIf(!databaseUrl)(
