@@ -69,7 +69,13 @@ export class ServiceProcess {
     child.stderr?.on('data', keep);
     child.once('exit', (code, signal) => this.exits.push({ code, signal }));
     // Generous: in the test suite other test files share the cores, and a cold start then takes seconds.
-    await this.waitReady(45_000);
+    try {
+      await this.waitReady(45_000);
+    } catch (error) {
+      // Never leave a process behind that did not become ready (it would outlive the test run).
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw error;
+    }
   }
 
   async waitReady(timeoutMs: number): Promise<void> {
