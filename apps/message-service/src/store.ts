@@ -55,33 +55,32 @@ export async function saveConversation(tx: Executor, conversation: Conversation)
     .where(eq(conversations.userId, userId));
 }
 
-/** Applies a delivery status; never moves backwards (sent < delivered < read; failed is terminal). */
+/**
+ * Applies a delivery status; never moves backwards (sent < delivered < read; failed is terminal). A status
+ * for an erased user (erased, no conversation since) is dropped: Meta reports statuses of messages sent
+ * before the erasure for a while after it, and their wamids encode the number. The recipient itself is not
+ * kept (the send, `outbound_messages`, links a wamid to its user). One statement; false when not applied.
+ */
 export async function applyStatus(tx: Executor, status: StatusUpdate): Promise<boolean> {
   const rank = STATUS_RANK[status.status];
-  const rows = await tx
-    .insert(messageStatuses)
-    .values({
-      wamid: status.wamid,
-      recipient: status.recipient,
-      status: status.status,
-      rank,
-      errorCode: status.errorCode,
-      errorTitle: status.errorTitle?.slice(0, 500) ?? null,
-      statusAt: status.timestamp !== null ? new Date(status.timestamp) : null,
-    })
-    .onConflictDoUpdate({
-      target: messageStatuses.wamid,
-      set: {
-        status: status.status,
-        rank,
-        errorCode: status.errorCode,
-        errorTitle: status.errorTitle?.slice(0, 500) ?? null,
-        statusAt: status.timestamp !== null ? new Date(status.timestamp) : null,
-        updatedAt: sql`now()`,
-      },
-      setWhere: lt(messageStatuses.rank, rank),
-    })
-    .returning({ wamid: messageStatuses.wamid });
+  const errorTitle = status.errorTitle?.slice(0, 500) ?? null;
+  const statusAt = status.timestamp !== null ? new Date(status.timestamp).toISOString() : null;
+  const erased =
+    status.recipient === null
+      ? sql`false`
+      : sql`exists (select 1 from messaging.erasures e where e.user_hash = ${userHashOf(status.recipient)})
+              and not exists (select 1 from messaging.conversations c where c.user_id = ${status.recipient})`;
+  const rows = await queryRows<{ wamid: string }>(
+    tx,
+    sql`insert into messaging.message_statuses (wamid, status, rank, error_code, error_title, status_at)
+        select ${status.wamid}, ${status.status}, ${rank}, ${status.errorCode}, ${errorTitle}, ${statusAt}::timestamptz
+         where not (${erased})
+        on conflict (wamid) do update
+           set status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,
+               error_title = excluded.error_title, status_at = excluded.status_at, updated_at = now()
+         where messaging.message_statuses.rank < excluded.rank
+        returning wamid`,
+  );
   return rows.length > 0;
 }
 
@@ -252,8 +251,12 @@ export async function eraseUserData(
   const counts: ErasureCounts = {
     conversations: await count(sql`delete from messaging.conversations where user_id = ${userId}`),
     feedback: await count(sql`delete from messaging.feedback where user_id = ${userId}`),
+    // Before the sends: a status is found through its send's wamid (rows written before statuses dropped the recipient also by it).
+    message_statuses: await count(
+      sql`delete from messaging.message_statuses where recipient = ${userId}
+             or wamid in (select wamid from messaging.outbound_messages where recipient = ${userId} and wamid is not null)`,
+    ),
     outbound_messages: await count(sql`delete from messaging.outbound_messages where recipient = ${userId}`),
-    message_statuses: await count(sql`delete from messaging.message_statuses where recipient = ${userId}`),
     outbox: await count(sql`delete from messaging.outbox where key = ${userId}`),
     dead_letters: await count(sql`delete from messaging.dead_letters where key = ${userId}`),
     // Meta's message ids encode the number: the de-dup records go too (WhatsApp redelivers only unanswered webhooks).

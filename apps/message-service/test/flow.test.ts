@@ -170,7 +170,8 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
       async () => {
         const rows = await queryRows<{ status: string }>(
           h.database.db,
-          sql`select status from messaging.message_statuses where recipient = ${user}`,
+          sql`select s.status from messaging.message_statuses s
+              join messaging.outbound_messages o on o.wamid = s.wamid where o.recipient = ${user}`,
         );
         return rows.length === sentTo(user).length && rows.every((r) => r.status === 'read');
       },

@@ -113,6 +113,27 @@ describe('erasure leaves nothing personal (checked over every table)', () => {
     // The maintenance check, over every table of every schema: the erased user is gone…
     expect(await verifyErasures(sandbox.database)).toEqual({ verified: 1, failing: 0, leftovers: {} });
     expect((await rows(sql`select verified_at from messaging.erasures`))[0]?.verified_at).not.toBeNull();
+    // A status Meta reports after the erasure, for a message sent before it, is dropped (its wamid encodes
+    // the number): nothing holds the user, whenever written — checked with a probe erasure dated after all.
+    await user.read(phone, link.id); // returns once the message service answered the status webhook
+    expect(await rows(sql`select 1 from messaging.message_statuses where wamid = ${link.id}`)).toEqual([]);
+    await settled();
+    await sandbox.database.db.execute(
+      sql`insert into messaging.erasures (user_hash, erased_at) values (${userHashOf(phone)}, now() + interval '1 minute')`,
+    );
+    const late = await verifyErasures(sandbox.database, { dryRun: true });
+    // Only what the erasure itself caused holds the number: its confirmation ("your data has been erased",
+    // the read mark), published events in the outbox until their retention ends.
+    expect(late?.leftovers).toEqual({ 'messaging.outbox': expect.any(Number) });
+    const confirmation = await rows(
+      sql`select type from messaging.outbox where key = ${phone}
+            and created_at >= (select erased_at from messaging.erasures where verified_at is not null)`,
+    );
+    expect(confirmation.map((r) => r.type)).toEqual(
+      Array.from({ length: late?.leftovers['messaging.outbox'] ?? 0 }, () => 'whatsapp_send_requested'),
+    );
+    await sandbox.database.db.execute(sql`delete from messaging.erasures where verified_at is null`);
+
     // …and the same check finds a user who was not erased (its conversation, inbound messages, sends…).
     await sandbox.database.db.execute(
       sql`insert into messaging.erasures (user_hash, erased_at) values (${userHashOf(other)}, now() + interval '1 minute')`,
