@@ -2,7 +2,7 @@
  * Queries of the message service's own tables for the maintenance service (`@astria/message-service/maintenance`):
  * the maintenance jobs call these instead of reading `messaging.*` themselves.
  */
-import { type Database, jsonHoldsUser, MIGRATED_SCHEMA_NAMES, messaging, queryRows, textHoldsUser } from '@astria/db';
+import { type Database, MIGRATED_SCHEMA_NAMES, messaging, queryRows, rowUserHashes } from '@astria/db';
 import { createOutbox, pendingEvent } from '@astria/events';
 import { and, asc, count, eq, lt, min, sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
@@ -90,18 +90,25 @@ interface TableToCheck {
   timeColumn: string | null;
 }
 
+/** The statement_timeout of one table's scan in the erasure check (a whole-table, read-only scan). */
+export const ERASURE_SCAN_TIMEOUT_MS = 600_000;
+
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * Verifies every erasure not verified yet: no row older than the erasure, in any table of any service
  * schema, holds the user's id — a text value, a phone-number-like run of digits or a business-scoped id
- * inside a text, or any string inside a JSON document (`textHoldsUser` / `jsonHoldsUser` of @astria/db) —
+ * inside a text, or any string inside a JSON document (`rowUserHashes` of @astria/db: one scan per table for all of them) —
  * compared by SHA-256 with the audit row's hash (the user id itself is no longer known). A clean erasure gets `verified_at`; otherwise its `leftovers`
  * (table → rows) are recorded and it is checked again on the next run. Null when the table does not exist.
  */
 export async function verifyErasures(
   database: Database,
-  { dryRun = false, limit = 100 }: { dryRun?: boolean; limit?: number } = {},
+  {
+    dryRun = false,
+    limit = 100,
+    statementTimeoutMs = ERASURE_SCAN_TIMEOUT_MS,
+  }: { dryRun?: boolean; limit?: number; statementTimeoutMs?: number } = {},
 ): Promise<ErasureCheck | null> {
   const { db } = database;
   const [present] = await queryRows<{ present: boolean }>(
@@ -115,15 +122,20 @@ export async function verifyErasures(
   );
   const result: ErasureCheck = { verified: 0, leftovers: {}, failing: 0 };
   if (pending.length === 0) return result;
-  const tables = await tablesToCheck(database);
-  for (const erasure of pending) {
-    const erasedAt = new Date(erasure.erased_at).toISOString();
-    const found: Record<string, number> = {};
-    for (const table of tables) {
-      const n = await countUserRows(database, table, erasure.user_hash, erasedAt);
-      if (n > 0) found[table.name] = n;
+  // One scan per table for every pending erasure: each row's tokens are hashed once and joined with the
+  // erasures' hashes (a scan per erasure and table would cost erasures × rows).
+  const found = new Map<string, Record<string, number>>(pending.map((e) => [String(e.id), {}]));
+  const erasures = JSON.stringify(
+    pending.map((e) => ({ id: String(e.id), user_hash: e.user_hash, erased_at: new Date(e.erased_at).toISOString() })),
+  );
+  for (const table of await tablesToCheck(database))
+    for (const { id, n } of await countUserRows(database, table, erasures, statementTimeoutMs)) {
+      const counts = found.get(String(id));
+      if (counts) counts[table.name] = Number(n);
     }
-    if (Object.keys(found).length === 0) {
+  for (const erasure of pending) {
+    const leftovers = found.get(String(erasure.id)) ?? {};
+    if (Object.keys(leftovers).length === 0) {
       result.verified++;
       if (!dryRun)
         await db.execute(
@@ -131,10 +143,10 @@ export async function verifyErasures(
         );
     } else {
       result.failing++;
-      for (const [name, n] of Object.entries(found)) result.leftovers[name] = (result.leftovers[name] ?? 0) + n;
+      for (const [name, n] of Object.entries(leftovers)) result.leftovers[name] = (result.leftovers[name] ?? 0) + n;
       if (!dryRun)
         await db.execute(
-          sql`update messaging.erasures set leftovers = ${JSON.stringify(found)}::jsonb where id = ${erasure.id}`,
+          sql`update messaging.erasures set leftovers = ${JSON.stringify(leftovers)}::jsonb where id = ${erasure.id}`,
         );
     }
   }
@@ -165,27 +177,31 @@ async function tablesToCheck(database: Database): Promise<TableToCheck[]> {
     .map(({ times, ...t }) => ({ ...t, timeColumn: TIME_COLUMNS.find((c) => times.includes(c)) ?? null }));
 }
 
+/** Rows of a table older than each erasure that hold its user, by erasure id (only erasures with some). */
 async function countUserRows(
   database: Database,
   table: TableToCheck,
-  userHash: string,
-  erasedAt: string,
-): Promise<number> {
+  erasures: string,
+  statementTimeoutMs: number,
+): Promise<Array<{ id: string; n: number | string }>> {
   const [schema, name] = table.name.split('.') as [string, string];
   const column = (c: string) => sql.raw(`r.${ident(c)}`);
-  const holds = sql.join(
-    [
-      ...table.textColumns.map((c) => textHoldsUser(column(c), userHash)),
-      ...table.jsonColumns.map((c) => jsonHoldsUser(column(c), userHash)),
-    ],
-    sql` or `,
-  );
-  const before = table.timeColumn ? sql`${column(table.timeColumn)} < ${erasedAt}::timestamptz` : sql`true`;
-  const rows = await queryRows<{ n: number | string }>(
-    database.db,
-    sql`select count(*) as n from ${sql.raw(`${ident(schema)}.${ident(name)}`)} r where ${before} and (${holds})`,
-  );
-  return Number(rows[0]?.n ?? 0);
+  const hashes = rowUserHashes({ text: table.textColumns.map(column), json: table.jsonColumns.map(column) });
+  const before = table.timeColumn ? sql`${column(table.timeColumn)} < p.erased_at` : sql`true`;
+  // A read-only scan of a whole table outlasts the connections' statement_timeout (meant for the hot
+  // path) on large tables: this transaction gets its own.
+  return database.db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`set local statement_timeout = ${Math.trunc(statementTimeoutMs)}`));
+    return queryRows<{ id: string; n: number | string }>(
+      tx,
+      sql`select p.id, count(distinct r.ctid) as n
+          from ${sql.raw(`${ident(schema)}.${ident(name)}`)} r
+          cross join lateral (${hashes}) k
+          join jsonb_to_recordset(${erasures}::jsonb) as p(id text, user_hash text, erased_at timestamptz)
+            on p.user_hash = k.h and ${before}
+         group by p.id`,
+    );
+  });
 }
 
 export interface TemplateReminderRun {
