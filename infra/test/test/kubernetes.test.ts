@@ -21,6 +21,7 @@ import {
   repoRoot,
   yamlFiles,
 } from './manifests.js';
+import { renderKustomization } from './render.js';
 
 const manifests = baseManifests();
 const get = (kind: string, name: string): Manifest => {
@@ -80,10 +81,15 @@ function schemaKeys(schema: { shape: Record<string, unknown> }): Set<string> {
 }
 
 describe('kustomize base', () => {
-  it('lists every manifest file of base/ and nothing that is missing', () => {
+  it('lists every manifest file and kustomization directory of base/ and nothing that is missing', () => {
     const kustomization = readYamlDocuments(join(baseDir, 'kustomization.yaml'))[0] as { resources: string[] };
     const files = yamlFiles(baseDir).filter((f) => f !== 'kustomization.yaml');
-    expect([...kustomization.resources].sort()).toEqual(files);
+    const dirs = readdirSync(baseDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(baseDir, d.name, 'kustomization.yaml')))
+      .map((d) => d.name);
+    expect([...kustomization.resources].sort()).toEqual([...files, ...dirs].sort());
+    // message-service's workload is a kustomization of its own (components/blue-green deploys it per colour).
+    expect(kustomization.resources).toContain('message-service');
     expect(kustomization.resources).toContain('maintenance-cronjobs.yaml');
     expect(kustomization.resources).toContain('migrate-job.yaml');
   });
@@ -345,19 +351,12 @@ describe.each(['staging', 'production'])('overlay %s', (overlay) => {
     for (const image of used) expect(set.has(image), image).toBe(true);
   });
 
-  it('patches only objects of the base or of its components', () => {
-    const components = new Set<string>();
-    for (const component of kustomization.components as string[]) {
-      const componentKustomization = readYamlDocuments(join(dir, component, 'kustomization.yaml'))[0] as Manifest;
-      for (const file of (componentKustomization.resources ?? []) as string[]) {
-        for (const doc of readYamlDocuments(join(dir, component, file)) as Manifest[]) {
-          components.add(`${doc.kind}/${doc.metadata.name}`);
-        }
-      }
-    }
-    for (const { path } of kustomization.patches as { path: string }[]) {
+  it('patches only objects the overlay renders (of the base or of its components)', () => {
+    const rendered = new Set(renderKustomization(dir).map((o) => `${o.kind}/${o.metadata.name}`));
+    for (const { path, target } of kustomization.patches as { path: string; target?: Manifest }[]) {
       for (const doc of readYamlDocuments(join(dir, path)) as Manifest[]) {
-        if (!components.has(`${doc.kind}/${doc.metadata.name}`)) get(doc.kind, doc.metadata.name);
+        const key = `${target?.kind ?? doc.kind}/${target?.name ?? doc.metadata.name}`;
+        expect(rendered.has(key), `${path}: ${key}`).toBe(true);
       }
     }
   });

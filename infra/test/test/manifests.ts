@@ -36,12 +36,15 @@ export function yamlFiles(dir: string): string[] {
     .sort();
 }
 
-/** The base's manifests (every resource file of its kustomization), keyed "Kind/name". */
-export function baseManifests(): Map<string, Manifest> {
-  const kustomization = readYamlDocuments(join(baseDir, 'kustomization.yaml'))[0] as { resources: string[] };
-  const out = new Map<string, Manifest>();
-  for (const file of kustomization.resources) {
-    for (const doc of readYamlDocuments(join(baseDir, file)) as Manifest[]) {
+/** The base's manifests as written (every resource file of its kustomization and of its kustomization directories), keyed "Kind/name". */
+export function baseManifests(dir = baseDir, out = new Map<string, Manifest>()): Map<string, Manifest> {
+  const kustomization = readYamlDocuments(join(dir, 'kustomization.yaml'))[0] as { resources: string[] };
+  for (const resource of kustomization.resources) {
+    if (!/\.ya?ml$/.test(resource)) {
+      baseManifests(join(dir, resource), out);
+      continue;
+    }
+    for (const doc of readYamlDocuments(join(dir, resource)) as Manifest[]) {
       const key = `${doc.kind}/${doc.metadata.name}`;
       if (out.has(key)) throw new Error(`${key} is defined twice`);
       out.set(key, doc);

@@ -6,11 +6,14 @@ import { type Manifest, readYamlDocuments } from './manifests.js';
 /**
  * A kustomize build of this repo's overlays in TypeScript, for machines without kubectl (CI runs only
  * Node and pnpm, and no npm package ships a working kustomize). It implements exactly the features the
- * overlays use — resources, components, namespace, labels (without selectors), configMapGenerator from
- * env files, images (newName, newTag, digest), strategic-merge patches of maps (null deletes a key,
- * `$patch: delete` removes the object; lists are replaced whole) and replacements (dotted paths, `[key]`
- * annotations, list indices, `[field=value]` selectors, delimiter/index) — and refuses anything else. A
- * test compares it with `kubectl kustomize` wherever kubectl is installed.
+ * overlays use — resources (files and kustomization directories, in kustomizations and components),
+ * components, namespace, nameSuffix, labels (with includeSelectors for Services, Deployments,
+ * PodDisruptionBudgets and ScaledObjects), configMapGenerator from env files, images (newName, newTag,
+ * digest), strategic-merge patches of maps (null deletes a key, `$patch: delete` removes the object; lists
+ * are replaced whole), by name or by `target` (kind, name, labelSelector with `key`, `!key`, `key=value`,
+ * `key!=value`), and replacements (dotted paths, `[key]` annotations, list indices, `[field=value]`
+ * selectors, delimiter/index) — and refuses anything else. A test compares it with `kubectl kustomize`
+ * wherever kubectl is installed.
  *
  * `overrides` stands in for what deploy.yml does before rendering: keys that are paths of env files replace
  * their content (azure.env, app.env), and `image:<name>` keys replace an `images` entry of the top overlay
@@ -28,9 +31,16 @@ type Kustomization = Manifest & {
     options?: { disableNameSuffixHash?: boolean; labels?: Record<string, string> };
   }[];
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
-  patches?: ({ path: string } | { patch: string })[];
+  nameSuffix?: string;
+  patches?: (({ path: string } | { patch: string }) & { target?: PatchTarget })[];
   replacements?: Replacement[];
 };
+
+interface PatchTarget {
+  kind?: string;
+  name?: string;
+  labelSelector?: string;
+}
 
 interface Replacement {
   source: { kind: string; name: string; fieldPath: string; options?: { delimiter?: string; index?: number } };
@@ -41,6 +51,7 @@ const SUPPORTED = new Set([
   'apiVersion',
   'kind',
   'namespace',
+  'nameSuffix',
   'resources',
   'components',
   'labels',
@@ -67,16 +78,18 @@ function build(dir: string, envOverrides: Record<string, string>, replacements: 
     if (!SUPPORTED.has(key)) throw new Error(`${dir}: kustomization field ${key} is not supported by render.ts`);
   }
   let objects: Manifest[] = [];
-  for (const resource of kustomization.resources ?? []) {
-    const path = join(dir, resource);
-    if (resource.endsWith('.yaml') || resource.endsWith('.yml'))
-      objects.push(...(readYamlDocuments(path) as Manifest[]));
-    else objects.push(...renderKustomization(path, envOverrides));
-  }
+  for (const resource of kustomization.resources ?? []) objects.push(...loadResource(dir, resource, envOverrides));
   for (const component of kustomization.components ?? []) {
     objects = applyKustomization(join(dir, component), objects, envOverrides, replacements);
   }
   return applyKustomization(dir, objects, envOverrides, replacements, kustomization, true);
+}
+
+/** A resource entry: a YAML file, or a kustomization directory built on its own first. */
+function loadResource(dir: string, resource: string, envOverrides: Record<string, string>): Manifest[] {
+  const path = join(dir, resource);
+  if (resource.endsWith('.yaml') || resource.endsWith('.yml')) return readYamlDocuments(path) as Manifest[];
+  return renderKustomization(path, envOverrides);
 }
 
 function applyKustomization(
@@ -93,8 +106,7 @@ function applyKustomization(
   }
   const objects = [...input];
   if (!resourcesDone) {
-    for (const resource of kustomization.resources ?? [])
-      objects.push(...(readYamlDocuments(join(dir, resource)) as Manifest[]));
+    for (const resource of kustomization.resources ?? []) objects.push(...loadResource(dir, resource, envOverrides));
   }
   for (const generator of kustomization.configMapGenerator ?? []) {
     if (generator.options?.disableNameSuffixHash !== true) throw new Error('only disableNameSuffixHash generators');
@@ -113,10 +125,20 @@ function applyKustomization(
   for (const entry of kustomization.patches ?? []) {
     const docs = 'path' in entry ? readYamlDocuments(join(dir, entry.path)) : [parseDocument(entry.patch).toJS()];
     for (const patch of docs as Manifest[]) {
-      const index = objects.findIndex((o) => o.kind === patch.kind && o.metadata.name === patch.metadata.name);
-      if (index < 0) throw new Error(`${dir}: no resource matches patch ${patch.kind}/${patch.metadata.name}`);
-      if (patch.$patch === 'delete') objects.splice(index, 1);
-      else objects[index] = mergePatch(objects[index], patch) as Manifest;
+      const matches = entry.target
+        ? objects.flatMap((o, i) => (matchesTarget(o, entry.target as PatchTarget) ? [i] : []))
+        : objects.flatMap((o, i) => (o.kind === patch.kind && o.metadata.name === patch.metadata.name ? [i] : []));
+      if (matches.length === 0)
+        throw new Error(`${dir}: no resource matches patch ${patch.kind}/${patch.metadata.name}`);
+      for (const index of matches.reverse()) {
+        if (patch.$patch === 'delete') objects.splice(index, 1);
+        // A targeted patch applies to each match whatever name it gives itself.
+        else
+          objects[index] = mergePatch(objects[index], {
+            ...patch,
+            metadata: { ...patch.metadata, name: objects[index]?.metadata.name },
+          }) as Manifest;
+      }
     }
   }
   const images = (kustomization.images ?? []).map((image) =>
@@ -143,10 +165,58 @@ function applyKustomization(
     }
   }
   for (const { pairs, includeSelectors } of kustomization.labels ?? []) {
-    if (includeSelectors) throw new Error('labels with includeSelectors are not supported by render.ts');
-    for (const object of objects) object.metadata.labels = { ...object.metadata.labels, ...pairs };
+    for (const object of objects) {
+      object.metadata.labels = { ...object.metadata.labels, ...pairs };
+      if (includeSelectors) addToSelectors(object, pairs);
+    }
+  }
+  if (kustomization.nameSuffix) {
+    for (const object of objects) object.metadata.name = `${object.metadata.name}${kustomization.nameSuffix}`;
   }
   return objects;
+}
+
+/** `kind`, `name` (a regular expression, whole name) and `labelSelector` of a patch's target. */
+function matchesTarget(object: Manifest, target: PatchTarget): boolean {
+  if (target.kind && object.kind !== target.kind) return false;
+  if (target.name && !new RegExp(`^(?:${target.name})$`).test(object.metadata.name)) return false;
+  const labels = object.metadata.labels ?? {};
+  for (const term of (target.labelSelector ?? '').split(',').map((t) => t.trim())) {
+    if (!term) continue;
+    const match = term.match(/^(!)?([^!=]+)(?:(!?=)(.*))?$/);
+    if (!match) throw new Error(`labelSelector term ${term} is not supported by render.ts`);
+    const [, not, key, op, value] = match as [string, string | undefined, string, string | undefined, string];
+    const has = Object.hasOwn(labels, key);
+    if (not ? has : op === undefined ? !has : op === '=' ? labels[key] !== value : labels[key] === value) return false;
+  }
+  return true;
+}
+
+/** labels with includeSelectors: the pairs go into the selectors (and pod templates) of the kinds the repo colours. */
+function addToSelectors(object: Manifest, pairs: Record<string, string>): void {
+  const add = (labels: Record<string, string> | undefined) => ({ ...labels, ...pairs });
+  switch (object.kind) {
+    case 'Service':
+      object.spec.selector = add(object.spec.selector);
+      return;
+    case 'PodDisruptionBudget':
+      object.spec.selector.matchLabels = add(object.spec.selector.matchLabels);
+      return;
+    case 'Deployment': {
+      object.spec.selector.matchLabels = add(object.spec.selector.matchLabels);
+      const template = object.spec.template;
+      template.metadata = { ...template.metadata, labels: add(template.metadata?.labels) };
+      for (const constraint of template.spec.topologySpreadConstraints ?? [])
+        if (constraint.labelSelector) constraint.labelSelector.matchLabels = add(constraint.labelSelector.matchLabels);
+      if (template.spec.affinity) throw new Error('includeSelectors with pod affinity is not supported by render.ts');
+      return;
+    }
+    case 'ScaledObject':
+    case 'HorizontalPodAutoscaler':
+      return; // no label selector of their own (they name their target)
+    default:
+      throw new Error(`labels with includeSelectors on a ${object.kind} are not supported by render.ts`);
+  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: free-form YAML values

@@ -28,9 +28,10 @@ function subscriptionsByService(): Map<string, string[]> {
 
 describe('KEDA: consumers scale on Service Bus backlog (components/keda-servicebus)', () => {
   const component = join(kubernetesDir, 'components/keda-servicebus');
-  const scaledObjects = (readYamlDocuments(join(component, 'scaled-objects.yaml')) as Manifest[]).filter(
-    (m) => m.kind === 'ScaledObject',
-  );
+  // message-service's ScaledObject has a kustomization of its own (components/blue-green colours it).
+  const scaledObjects = ['scaled-objects.yaml', 'message-service/scaled-object.yaml']
+    .flatMap((file) => readYamlDocuments(join(component, file)) as Manifest[])
+    .filter((m) => m.kind === 'ScaledObject');
 
   it('each consumer has a ScaledObject with one trigger per subscription it reads, plus CPU and memory', () => {
     const subscriptions = subscriptionsByService();
@@ -62,8 +63,21 @@ describe('KEDA: consumers scale on Service Bus backlog (components/keda-serviceb
       const hpaTargets = objects
         .filter((o) => o.kind === 'HorizontalPodAutoscaler')
         .map((o) => o.spec.scaleTargetRef.name);
-      const scaledTargets = objects.filter((o) => o.kind === 'ScaledObject').map((o) => o.spec.scaleTargetRef.name);
-      expect(scaledTargets.length).toBe(scaledObjects.length);
+      const scaled = objects.filter((o) => o.kind === 'ScaledObject');
+      const scaledTargets = scaled.map((o) => o.spec.scaleTargetRef.name);
+      // One ScaledObject per consumer Deployment (message-service: one per colour), each with an HPA name of its own.
+      const consumers = objects
+        .filter(
+          (o) =>
+            o.kind === 'Deployment' &&
+            subscriptionsByService().has(o.metadata.labels?.['app.kubernetes.io/name'] ?? ''),
+        )
+        .map((o) => o.metadata.name);
+      expect([...scaledTargets].sort()).toEqual([...consumers].sort());
+      const hpaNames = scaled.map(
+        (o) => o.spec.advanced?.horizontalPodAutoscalerConfig?.name ?? `keda-hpa-${o.metadata.name}`,
+      );
+      expect(new Set(hpaNames).size).toBe(hpaNames.length);
       for (const target of scaledTargets) expect(hpaTargets, `${overlay}: ${target}`).not.toContain(target);
       const namespaceName = objects
         .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'azure-settings')
