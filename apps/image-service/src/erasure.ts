@@ -1,5 +1,5 @@
 import type { AppTransaction } from '@astria/db';
-import { imaging, queryRows, sha256Hex } from '@astria/db';
+import { countAffected, imaging, queryRows, sha256Hex } from '@astria/db';
 import type { EventData, EventEnvelope } from '@astria/events';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import type { ImageContext } from './context.js';
@@ -56,15 +56,7 @@ export async function processPendingErasure(ctx: ImageContext, job: PendingErasu
   for (const tuneId of tuneIds) await ctx.astria.deleteTune(tuneId);
   const requestIds = tunes.map((t) => t.request_id);
   const counts = await db.transaction(async (tx) => {
-    const count = async (statement: SQL): Promise<number> =>
-      Number(
-        (
-          await queryRows<{ n: number | string }>(
-            tx,
-            sql`with d as (${statement} returning 1) select count(*) as n from d`,
-          )
-        )[0]?.n ?? 0,
-      );
+    const count = (statement: SQL): Promise<number> => countAffected(tx, statement);
     const requests = sql`(select jsonb_array_elements_text(${JSON.stringify(requestIds)}::jsonb))`;
     return {
       photos: await count(

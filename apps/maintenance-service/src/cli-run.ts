@@ -1,13 +1,7 @@
-import { parseArgs as parseCommandLine } from 'node:util';
-import {
-  ConfigError,
-  type Env,
-  loadConfig,
-  type MaintenanceServiceConfig,
-  maintenanceCommandConfigSchema,
-} from '@astria/config';
-import { createDatabase, migrate } from '@astria/db';
+import { maintenanceCommandConfigSchema } from '@astria/config';
+import { migrate, withCommandDatabase } from '@astria/db';
 import { loggerOptions } from '@astria/service-kit';
+import { type CommandIo, type CommandLine, parseCommand } from '@astria/service-kit/cli';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { type ImageMaintenanceProvider, imageMaintenanceFromPackage } from './image-maintenance.js';
@@ -30,28 +24,12 @@ Options:
 Exit status: 0 done (or skipped: another run holds the lock), 1 failed, 2 usage, 78 configuration.
 The last line on stdout is one JSON summary; logs go to stderr.`;
 
-export type ParsedArgs =
-  | { kind: 'run'; command: MaintenanceCommand; dryRun: boolean }
-  | { kind: 'serve' }
-  | { kind: 'help' }
-  | { kind: 'usage'; error: string };
+export type ParsedArgs = CommandLine<{ kind: 'run'; command: MaintenanceCommand; dryRun: boolean } | { kind: 'serve' }>;
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  let values: { 'dry-run'?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseCommandLine({
-      args: [...argv],
-      options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (error) {
-    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
-    const option = /Unknown option '([^']+)'/.exec(error instanceof Error ? error.message : '')?.[1];
-    return { kind: 'usage', error: option ? `unknown option ${option}` : String(error) };
-  }
-  if (values.help) return { kind: 'help' };
+  const parsed = parseCommand(argv, { 'dry-run': { type: 'boolean' } });
+  if (parsed.kind !== 'run') return parsed;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) return { kind: 'usage', error: 'expected exactly one command' };
   const command = positionals[0];
   if (command === 'serve') {
@@ -62,60 +40,48 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { kind: 'usage', error: `unknown command ${command}` };
 }
 
-export interface CliIo {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
+export interface CliIo extends CommandIo {
   /** Where logs go (default: stderr). */
   logStream?: pino.DestinationStream;
-  env: Env;
   /** For tests: the image service's maintenance instead of the package's. */
   imageMaintenance?: ImageMaintenanceProvider;
 }
 
 /** One-shot cleanup or reconcile: returns the exit status (the entry point exits with it). */
 export async function runCli(parsed: Extract<ParsedArgs, { kind: 'run' }>, io: CliIo): Promise<number> {
-  let config: MaintenanceServiceConfig;
-  try {
-    // Only what this command uses: `cleanup --dry-run` needs the database, not Astria's key.
-    const schema = maintenanceCommandConfigSchema(parsed.command, { dryRun: parsed.dryRun });
-    config = loadConfig(`maintenance ${parsed.command}`, schema, io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(error.message);
-      return 78;
-    }
-    throw error;
-  }
-  const logger = pino(loggerOptions('maintenance-service', config.LOG_LEVEL), io.logStream ?? pino.destination(2));
-  const database = await createDatabase({
-    url: config.DATABASE_URL,
+  // Only what this command uses: `cleanup --dry-run` needs the database, not Astria's key.
+  const schema = maintenanceCommandConfigSchema(parsed.command, { dryRun: parsed.dryRun });
+  const options = {
+    command: `maintenance ${parsed.command}`,
+    schema,
     poolMax: 3,
-    pgliteDataDir: config.PGLITE_DATA_DIR,
     applicationName: `maintenance-${parsed.command}`,
+  };
+  return withCommandDatabase(io, options, async ({ config, database }) => {
+    const logger = pino(loggerOptions('maintenance-service', config.LOG_LEVEL), io.logStream ?? pino.destination(2));
+    try {
+      if (config.RUN_MIGRATIONS) await migrate(database, { url: config.DATABASE_URL });
+      const metrics = createMaintenanceMetrics(new Registry());
+      const summary = await runCommand(
+        {
+          database,
+          config,
+          imageMaintenance: io.imageMaintenance ?? imageMaintenanceFromPackage({ database, config, logger }),
+          logger,
+          metrics,
+        },
+        parsed.command,
+        { dryRun: parsed.dryRun },
+      );
+      io.stdout(JSON.stringify(summary));
+      return summary.status === 'failed' ? 1 : 0;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error({ err: message }, `${parsed.command} could not run`);
+      io.stdout(JSON.stringify({ command: parsed.command, status: 'failed', dryRun: parsed.dryRun, error: message }));
+      return 1;
+    } finally {
+      logger.flush?.();
+    }
   });
-  try {
-    if (config.RUN_MIGRATIONS) await migrate(database, { url: config.DATABASE_URL });
-    const metrics = createMaintenanceMetrics(new Registry());
-    const summary = await runCommand(
-      {
-        database,
-        config,
-        imageMaintenance: io.imageMaintenance ?? imageMaintenanceFromPackage({ database, config, logger }),
-        logger,
-        metrics,
-      },
-      parsed.command,
-      { dryRun: parsed.dryRun },
-    );
-    io.stdout(JSON.stringify(summary));
-    return summary.status === 'failed' ? 1 : 0;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error({ err: message }, `${parsed.command} could not run`);
-    io.stdout(JSON.stringify({ command: parsed.command, status: 'failed', dryRun: parsed.dryRun, error: message }));
-    return 1;
-  } finally {
-    await database.close();
-    logger.flush?.();
-  }
 }

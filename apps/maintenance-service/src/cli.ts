@@ -1,20 +1,13 @@
 #!/usr/bin/env node
 import { loadDotEnvFile } from '@astria/config';
+import { processIo, runCommandLine } from '@astria/service-kit/cli';
 import { parseArgs, runCli, USAGE } from './cli-run.js';
 
-const parsed = parseArgs(process.argv.slice(2));
-if (parsed.kind === 'help') {
-  process.stdout.write(`${USAGE}\n`);
-} else if (parsed.kind === 'usage') {
-  process.stderr.write(`${parsed.error}\n\n${USAGE}\n`);
-  process.exitCode = 2;
-} else if (parsed.kind === 'serve') {
-  await import('./main.js');
-} else {
+runCommandLine(parseArgs(process.argv.slice(2)), USAGE, async (parsed) => {
+  if (parsed.kind === 'serve') {
+    await import('./main.js');
+    return undefined;
+  }
   loadDotEnvFile(process.cwd(), process.env);
-  process.exitCode = await runCli(parsed, {
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  });
-}
+  return runCli(parsed, processIo);
+});

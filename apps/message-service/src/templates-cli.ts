@@ -1,12 +1,11 @@
-import { parseArgs as parseCommandLine } from 'node:util';
 import {
-  ConfigError,
-  type Env,
-  loadConfig,
+  CONFIG_EXIT,
+  loadCommandConfig,
   type WhatsAppTemplatesCommandConfig,
   whatsappTemplatesCommandConfigSchema,
 } from '@astria/config';
 import { HttpError, request } from '@astria/service-kit';
+import { type CommandIo, type CommandLine, parseCommand } from '@astria/service-kit/cli';
 import type { Language } from './conversation/types.js';
 import { resolveTemplates, TEMPLATE_PURPOSES, type TemplatePurpose } from './conversation/window.js';
 
@@ -40,27 +39,14 @@ export const TEMPLATE_TEXTS: Record<TemplatePurpose, Record<Language, { body: st
   },
 };
 
-export type ParsedArgs = { kind: 'list'; submitMissing: boolean } | { kind: 'help' } | { kind: 'usage'; error: string };
+export type ParsedArgs = CommandLine<{ kind: 'list'; submitMissing: boolean }>;
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  let values: { 'submit-missing'?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseCommandLine({
-      args: [...argv],
-      options: { 'submit-missing': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (error) {
-    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
-    const option = /Unknown option '([^']+)'/.exec(error instanceof Error ? error.message : '')?.[1];
-    return { kind: 'usage', error: option ? `unknown option ${option}` : String(error) };
-  }
-  if (values.help) return { kind: 'help' };
-  if (positionals.length !== 1 || positionals[0] !== 'templates')
+  const parsed = parseCommand(argv, { 'submit-missing': { type: 'boolean' } });
+  if (parsed.kind !== 'run') return parsed;
+  if (parsed.positionals.length !== 1 || parsed.positionals[0] !== 'templates')
     return { kind: 'usage', error: 'expected the command: templates' };
-  return { kind: 'list', submitMissing: values['submit-missing'] === true };
+  return { kind: 'list', submitMissing: parsed.values['submit-missing'] === true };
 }
 
 /** One template the service sends, and what the account says of it. */
@@ -156,24 +142,10 @@ export async function templateStatus(
   return { rows, submitted };
 }
 
-export interface CliIo {
-  stdout(line: string): void;
-  stderr(line: string): void;
-  env: Env;
-}
-
 /** The command without process concerns (tested against the WhatsApp simulator). Returns the exit code. */
-export async function runTemplatesCli(parsed: Extract<ParsedArgs, { kind: 'list' }>, io: CliIo): Promise<number> {
-  let config: WhatsAppTemplatesCommandConfig;
-  try {
-    config = loadConfig('whatsapp templates', whatsappTemplatesCommandConfigSchema, io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(error.message);
-      return 78;
-    }
-    throw error;
-  }
+export async function runTemplatesCli(parsed: Extract<ParsedArgs, { kind: 'list' }>, io: CommandIo): Promise<number> {
+  const config = loadCommandConfig('whatsapp templates', whatsappTemplatesCommandConfigSchema, io);
+  if (config === undefined) return CONFIG_EXIT;
   let result: Awaited<ReturnType<typeof templateStatus>>;
   try {
     result = await templateStatus(config, { submitMissing: parsed.submitMissing });

@@ -1,18 +1,9 @@
 #!/usr/bin/env node
 import { loadDotEnvFile } from '@astria/config';
+import { processIo, runCommandLine } from '@astria/service-kit/cli';
 import { parseArgs, runTemplatesCli, USAGE } from './templates-cli.js';
 
-const parsed = parseArgs(process.argv.slice(2));
-if (parsed.kind === 'help') {
-  process.stdout.write(`${USAGE}\n`);
-} else if (parsed.kind === 'usage') {
-  process.stderr.write(`${parsed.error}\n\n${USAGE}\n`);
-  process.exitCode = 2;
-} else {
+runCommandLine(parseArgs(process.argv.slice(2)), USAGE, async (parsed) => {
   loadDotEnvFile(process.cwd(), process.env);
-  process.exitCode = await runTemplatesCli(parsed, {
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  });
-}
+  return runTemplatesCli(parsed, processIo);
+});

@@ -1,4 +1,4 @@
-import { type AppTransaction, jsonHoldsUser, queryRows, sha256Hex } from '@astria/db';
+import { type AppTransaction, countAffected, jsonHoldsUser, sha256Hex } from '@astria/db';
 import type { EventData, EventEnvelope } from '@astria/events';
 import { type SQL, sql } from 'drizzle-orm';
 
@@ -23,15 +23,7 @@ export async function handleUserDataErased(
 ): Promise<PaymentErasureCounts> {
   const { userHash } = event.data;
   const erasedAt = new Date(event.data.erasedAt).toISOString();
-  const count = async (statement: SQL): Promise<number> =>
-    Number(
-      (
-        await queryRows<{ n: number | string }>(
-          tx,
-          sql`with d as (${statement} returning 1) select count(*) as n from d`,
-        )
-      )[0]?.n ?? 0,
-    );
+  const count = (statement: SQL): Promise<number> => countAffected(tx, statement);
   return {
     payments: await count(
       sql`update payments.payments set user_id = null, name = null, raw_payload = '{}'::jsonb

@@ -23,7 +23,7 @@ describe('operator review: pnpm payments review / apply', () => {
   async function cli(...argv: string[]) {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runPaymentsCli(argv, t.database, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runPaymentsCli(argv, t.database, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 

@@ -1,5 +1,13 @@
 export * as fields from './fields.js';
-export { ConfigError, type ConfigProblem, type Env, loadConfig, loadDotEnvFile } from './load-config.js';
+export {
+  CONFIG_EXIT,
+  ConfigError,
+  type ConfigProblem,
+  type Env,
+  loadCommandConfig,
+  loadConfig,
+  loadDotEnvFile,
+} from './load-config.js';
 export { redactConfig, SECRET_VARIABLES } from './secrets.js';
 export { type ImageServiceConfig, imageServiceConfigSchema } from './services/image-service.js';
 export {

@@ -64,3 +64,24 @@ export function loadConfig<S extends z.ZodType>(
   }
   return Object.freeze(result.data) as Readonly<z.output<S>>;
 }
+
+/** Exit status of a command whose configuration is invalid (sysexits' EX_CONFIG). */
+export const CONFIG_EXIT = 78;
+
+/**
+ * A command line's configuration (`loadConfig`), or undefined after writing every problem to `stderr`:
+ * the command then exits with CONFIG_EXIT before it opens or calls anything.
+ */
+export function loadCommandConfig<S extends z.ZodType>(
+  command: string,
+  schema: S,
+  io: { stderr(line: string): void; env: Env },
+): Readonly<z.output<S>> | undefined {
+  try {
+    return loadConfig(command, schema, io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(error.message);
+    return undefined;
+  }
+}

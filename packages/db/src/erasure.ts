@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { type Executor, queryRows } from './client.js';
 
 /**
  * SQL to find an erased user's data when only the SHA-256 (hex) of the user id is known (the
@@ -53,4 +54,16 @@ export function rowUserHashes(columns: { text: readonly SQL[]; json: readonly SQ
     parts.map((part) => sql`(${part})`),
     sql` union all `,
   )}) t`;
+}
+
+/**
+ * Runs a `delete` or `update` statement (without `returning`) and answers how many rows it touched,
+ * as each erasure reports per table.
+ */
+export async function countAffected(executor: Executor, statement: SQL): Promise<number> {
+  const rows = await queryRows<{ n: number | string }>(
+    executor,
+    sql`with d as (${statement} returning 1) select count(*) as n from d`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }

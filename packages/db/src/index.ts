@@ -17,7 +17,8 @@ export {
   type Executor,
   queryRows,
 } from './client.js';
-export { jsonHoldsUser, rowUserHashes, sha256Hex, textHoldsUser } from './erasure.js';
+export { type CommandDatabaseOptions, withCommandDatabase } from './command.js';
+export { countAffected, jsonHoldsUser, rowUserHashes, sha256Hex, textHoldsUser } from './erasure.js';
 export { createEventTables, type EventTables } from './event-tables.js';
 export { MIGRATION_LOCK_ID, MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.js';
 export * from './schema/index.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
-import { createDatabase } from '@astria/db';
+import { CONFIG_EXIT, loadCommandConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
+import { withCommandDatabase } from '@astria/db';
+import { type CommandLine, parseCommand, processIo, runCommandLine } from '@astria/service-kit/cli';
 import { listDeadLetters, printDeadLetters, replayDeadLetter } from './dead-letters.js';
 import { runServiceBusDeadLetterCommand } from './transports/servicebus-dlq.js';
 
@@ -13,49 +13,32 @@ const USAGE = `Usage:
 Reads DATABASE_URL (or the sandbox's PGlite directory when unset: stop the sandbox first).
 With EVENT_TRANSPORT=servicebus the dead letters are in each subscription's $deadletterqueue.`;
 
-function parseCommandLine(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { all: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+type DeadLetterCommand = { kind: 'dlq'; command: 'list' | 'replay'; refs: string[]; all: boolean };
+
+function parseDeadLetterArgs(argv: readonly string[]): CommandLine<DeadLetterCommand> {
+  const parsed = parseCommand(argv, { all: { type: 'boolean', default: false } });
+  if (parsed.kind !== 'run') return parsed;
+  const [group, command, ...refs] = parsed.positionals;
+  if (group !== 'dlq' || (command !== 'list' && command !== 'replay')) {
+    return { kind: 'usage', error: 'expected dlq list or dlq replay' };
+  }
+  return { kind: 'dlq', command, refs, all: parsed.values.all };
 }
 
-async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseCommandLine>;
-  try {
-    parsed = parseCommandLine(argv);
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  const [group, command, ...refs] = parsed.positionals;
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (group !== 'dlq' || (command !== 'list' && command !== 'replay')) {
-    console.error(USAGE);
-    return 2;
-  }
-  // The Service Bus command reads its own arguments (refs and --all) as before.
-  const rest = parsed.values.all ? [...refs, '--all'] : refs;
+async function run({ command, refs, all }: DeadLetterCommand): Promise<number> {
   loadDotEnvFile();
-  const config = loadConfig('events', sharedConfigSchema);
+  const config = loadCommandConfig('events', sharedConfigSchema, processIo);
+  if (config === undefined) return CONFIG_EXIT;
   if (config.EVENT_TRANSPORT === 'servicebus') {
-    return runServiceBusDeadLetterCommand(config, command, rest);
+    // The Service Bus command reads its own arguments (refs and --all) as before.
+    return runServiceBusDeadLetterCommand(config, command, all ? [...refs, '--all'] : refs);
   }
-  const database = await createDatabase({
-    url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR,
-    poolMax: 2,
-  });
-  try {
+  return withCommandDatabase(processIo, { command: 'events', poolMax: 2 }, async ({ database }) => {
     if (command === 'list') {
       printDeadLetters(await listDeadLetters(database));
       return 0;
     }
-    const toReplay = parsed.values.all ? (await listDeadLetters(database)).map((d) => d.ref) : refs;
+    const toReplay = all ? (await listDeadLetters(database)).map((d) => d.ref) : refs;
     if (toReplay.length === 0) {
       console.error('Name the dead letters to replay (see "pnpm events dlq list"), or --all.');
       return 2;
@@ -75,15 +58,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     return failures === 0 ? 0 : 1;
-  } finally {
-    await database.close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommandLine(parseDeadLetterArgs(process.argv.slice(2)), USAGE, run);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { loadConfig, loadDotEnvFile, sharedConfigSchema } from '@astria/config';
-import { createDatabase, type Database } from '@astria/db';
+import { loadDotEnvFile } from '@astria/config';
+import { createDatabase, type Database, withCommandDatabase } from '@astria/db';
+import { type CommandLine, type ParsedCommand, parseCommand, processIo, runCommandLine } from '@astria/service-kit/cli';
 import { sql } from 'drizzle-orm';
 import { formatImportReport, migrateFromMonolith } from './migrate-from-monolith.js';
 import { migrateToMonolith } from './migrate-to-monolith.js';
@@ -27,81 +27,80 @@ async function openOld(url: string, readOnly: boolean): Promise<Database> {
   return database;
 }
 
-async function main(argv: string[]): Promise<number> {
+const OPTIONS = {
+  source: { type: 'string' },
+  target: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  'since-days': { type: 'string' },
+  batch: { type: 'string' },
+  restart: { type: 'boolean', default: false },
+  users: { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
+type MigrateCommand = {
+  kind: 'migrate';
+  direction: 'from' | 'to';
+  url: string;
+  values: Extract<ParsedCommand<typeof OPTIONS>, { kind: 'run' }>['values'];
+};
+
+/** `from --source <url> …` or `to --target <url> …`. */
+function parseMigrateArgs(argv: readonly string[]): CommandLine<MigrateCommand> {
   const [direction, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      source: { type: 'string' },
-      target: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      'since-days': { type: 'string' },
-      batch: { type: 'string' },
-      restart: { type: 'boolean', default: false },
-      users: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const url = direction === 'from' ? values.source : direction === 'to' ? values.target : undefined;
-  if (values.help || !url) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  loadDotEnvFile();
-  const config = loadConfig('rollout', sharedConfigSchema);
-  const database = await createDatabase({
-    url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR,
-    poolMax: 2,
-  });
-  const old = await openOld(url, direction === 'from');
-  try {
-    if (direction === 'from') {
-      const tty = process.stderr.isTTY;
-      const report = await migrateFromMonolith({
-        oldDb: old.db,
-        db: database.db,
-        source: sourceName(url),
-        dryRun: values['dry-run'],
-        restart: values.restart,
-        ...(values['since-days'] ? { sinceDays: Number(values['since-days']) } : {}),
-        ...(values.batch ? { batchSize: Number(values.batch) } : {}),
-        onProgress: (kind, done, total) => {
-          if (tty) process.stderr.write(`\r${kind}: ${done}/${total}   `);
-        },
-      });
-      if (tty) process.stderr.write('\n');
-      for (const line of formatImportReport(report)) console.log(line);
-    } else {
-      const report = await migrateToMonolith({
-        db: database.db,
-        oldDb: old.db,
-        force: values.force,
-        ...(values.users
-          ? {
-              users: values.users
-                .split(',')
-                .map((u) => u.trim())
-                .filter(Boolean),
-            }
-          : {}),
-      });
-      console.log(
-        `exported ${report.users} users; message ids added ${report.messageIds}; payment ids added ${report.paymentIds}`,
-      );
-    }
-    return 0;
-  } finally {
-    await old.close();
-    await database.close();
-  }
+  const parsed = parseCommand(rest, OPTIONS);
+  if (parsed.kind !== 'run') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) return { kind: 'usage', error: `unexpected argument ${positionals[0]}` };
+  if (direction === 'from' && values.source) return { kind: 'migrate', direction, url: values.source, values };
+  if (direction === 'to' && values.target) return { kind: 'migrate', direction, url: values.target, values };
+  return { kind: 'usage', error: 'expected from --source <postgres url> or to --target <postgres url>' };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+async function run({ direction, url, values }: MigrateCommand): Promise<number> {
+  loadDotEnvFile();
+  return withCommandDatabase(processIo, { command: 'rollout', poolMax: 2 }, async ({ database }) => {
+    const old = await openOld(url, direction === 'from');
+    try {
+      if (direction === 'from') {
+        const tty = process.stderr.isTTY;
+        const report = await migrateFromMonolith({
+          oldDb: old.db,
+          db: database.db,
+          source: sourceName(url),
+          dryRun: values['dry-run'],
+          restart: values.restart,
+          ...(values['since-days'] ? { sinceDays: Number(values['since-days']) } : {}),
+          ...(values.batch ? { batchSize: Number(values.batch) } : {}),
+          onProgress: (kind, done, total) => {
+            if (tty) process.stderr.write(`\r${kind}: ${done}/${total}   `);
+          },
+        });
+        if (tty) process.stderr.write('\n');
+        for (const line of formatImportReport(report)) console.log(line);
+      } else {
+        const report = await migrateToMonolith({
+          db: database.db,
+          oldDb: old.db,
+          force: values.force,
+          ...(values.users
+            ? {
+                users: values.users
+                  .split(',')
+                  .map((u) => u.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+        });
+        console.log(
+          `exported ${report.users} users; message ids added ${report.messageIds}; payment ids added ${report.paymentIds}`,
+        );
+      }
+      return 0;
+    } finally {
+      await old.close();
+    }
+  });
+}
+
+runCommandLine(parseMigrateArgs(process.argv.slice(2)), USAGE, run);

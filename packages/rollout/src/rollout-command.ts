@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { Executor } from '@astria/db';
+import { parseCommand } from '@astria/service-kit/cli';
 import { STAGES, type Stage } from './owner.js';
 import { ownerCounts, readStage, setStage, stageHistory } from './stage-store.js';
 
@@ -21,20 +21,17 @@ function list(value: string | undefined): string[] | undefined {
 
 /** Runs one command against a database; returns the lines to print. Exported for tests. */
 export async function runRollout(db: Executor, argv: string[]): Promise<string[]> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      stage: { type: 'string' },
-      percent: { type: 'string' },
-      allow: { type: 'string' },
-      deny: { type: 'string' },
-      by: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const parsed = parseCommand(argv, {
+    stage: { type: 'string' },
+    percent: { type: 'string' },
+    allow: { type: 'string' },
+    deny: { type: 'string' },
+    by: { type: 'string' },
   });
+  if (parsed.kind === 'usage') throw new Error(`${parsed.error}\n${USAGE}`);
+  if (parsed.kind === 'help' || parsed.positionals.length === 0) return [USAGE];
+  const { values, positionals } = parsed;
   const [command] = positionals;
-  if (values.help || !command) return [USAGE];
   if (command === 'status') {
     const settings = await readStage(db);
     const counts = await ownerCounts(db);
