@@ -204,7 +204,6 @@ async function main() {
       await runLoad(
         loadSpec(`${running.url}/whatsapp/webhook`, {
           overallRate: FIXED_RATE,
-          connections: Math.min(CONNECTIONS, 16),
           logFile,
         }),
       ),

@@ -29,8 +29,8 @@ export interface ServiceProcessOptions {
   cpuProfile?: boolean;
   /** How often `waitReady` asks (default 100 ms; the start bench asks more often). */
   pollMs?: number;
-  /** Where readiness is asked (default /health/ready). */
-  readyPath?: string;
+  /** Where readiness is asked (default `<url>/health/ready`; e.g. the sandbox's message service). */
+  readyUrl?: string;
 }
 
 /** One service as a real process: `node apps/<service>/dist/main.js` with its environment. */
@@ -97,13 +97,13 @@ export class ServiceProcess {
 
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const readyPath = this.options.readyPath ?? '/health/ready';
+    const readyUrl = this.options.readyUrl ?? `${this.url}/health/ready`;
     for (;;) {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
         throw new Error(`${this.service} exited (${this.child.exitCode}): ${this.stderr.slice(-2000)}`);
       }
       try {
-        const response = await fetch(`${this.url}${readyPath}`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) });
         await response.arrayBuffer();
         if (response.status === 200) return;
       } catch {
