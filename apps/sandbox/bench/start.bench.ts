@@ -8,7 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatSelfTime, freePort, median, ServiceProcess, topSelfTime } from '@astria/bench-kit';
+import {
+  formatSelfTime,
+  freePort,
+  MESSAGE_SERVICE_BENCH_ENV,
+  median,
+  ServiceProcess,
+  topSelfTime,
+} from '@astria/bench-kit';
 import { createDatabaseOn } from '@astria/db/testing';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
@@ -36,18 +43,11 @@ function environments(databaseUrl: string, blobDir: string): Record<string, Reco
   };
   return {
     'message-service': {
+      ...MESSAGE_SERVICE_BENCH_ENV,
       ...shared,
       ...whatsapp,
-      ...astria,
       WHATSAPP_APP_SECRET: 'bench-app-secret',
       WHATSAPP_VERIFY_TOKEN: 'bench',
-      LITE_TIER_PRICE: '49',
-      STANDARD_TIER_PRICE: '79',
-      PREMIUM_TIER_PRICE: '119',
-      LITE_TIER_PAYMENT_LINK: 'https://pay.example.com/lite',
-      STANDARD_TIER_PAYMENT_LINK: 'https://pay.example.com/standard',
-      PREMIUM_TIER_PAYMENT_LINK: 'https://pay.example.com/premium',
-      SUPPORT_CONTACT: 'support@example.com',
     },
     'image-service': { ...shared, ...whatsapp, ...astria, ...images },
     'payment-service': {

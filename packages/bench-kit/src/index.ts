@@ -1,4 +1,5 @@
 export { formatSelfTime, type SelfTime, topSelfTime } from './cpuprofile.js';
+export { MESSAGE_SERVICE_BENCH_ENV } from './env.js';
 export { resultOf, runLoad } from './load.js';
 export type { LoadKind, LoadResult, LoadSpec } from './load-spec.js';
 export {
