@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort, ServiceProcess } from '@astria/bench-kit';
 import type { Database } from '@astria/db';
 import { createDatabaseOn } from '@astria/db/testing';
 import { type PaymentSimulator, startPaymentSimulator } from '@astria/simulators/payments';
@@ -14,18 +12,8 @@ export const APP_SECRET = 'chaos-app-secret';
 export const VERIFY_TOKEN = 'chaos-verify-token';
 const GRAPH_TOKEN = 'chaos-graph-token';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+// The one service-process runner (with the benches): `node apps/<service>/dist/main.js`, ready on /health/ready.
+export { freePort, ServiceProcess };
 
 /** A fresh, migrated database on the server of `baseUrl`; dropped by `drop()`. */
 export async function freshDatabase(
@@ -37,79 +25,6 @@ export async function freshDatabase(
     applicationName: 'chaos-observer',
   });
   return { url: database.url, database, drop: () => database.destroy() };
-}
-
-/** One service as a real process: `node apps/<service>/dist/main.js` with its environment. */
-export class ServiceProcess {
-  child: ChildProcess | undefined;
-  exits: { code: number | null; signal: NodeJS.Signals | null }[] = [];
-  stderr = '';
-  constructor(
-    readonly service: string,
-    readonly port: number,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [`apps/${this.service}/dist/main.js`], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    // Logs (stdout, level error and above) and stderr, the last 20 kB, to explain a crash.
-    const keep = (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-200_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.once('exit', (code, signal) => this.exits.push({ code, signal }));
-    // Generous: in the test suite other test files share the cores, and a cold start then takes seconds.
-    try {
-      await this.waitReady(45_000);
-    } catch (error) {
-      // Never leave a process behind that did not become ready (it would outlive the test run).
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      throw error;
-    }
-  }
-
-  async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`${this.service} exited (${this.child.exitCode}): ${this.stderr.slice(-2000)}`);
-      }
-      try {
-        const response = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(1000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${this.service} not ready within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** Sends the signal and resolves when the process has exited. */
-  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null)
-      return { code: child?.exitCode ?? null, signal: null };
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
-    );
-    child.kill(signal);
-    return exited;
-  }
-
-  get crashed(): boolean {
-    return this.exits.some((e) => e.signal === null && e.code !== 0);
-  }
 }
 
 export interface MessageStack {

@@ -1,29 +1,10 @@
-import { makeWamid, metaSerialize, signWebhookBody } from '@astria/simulators/whatsapp';
+import { textNotification as buildText, signedHeaders } from '@astria/bench-kit';
+import { makeWamid, metaSerialize } from '@astria/simulators/whatsapp';
 import { APP_SECRET, NUMBER_ID } from './stack.js';
 
-/** A text notification exactly as Meta sends it (one contact, one message). */
+/** A text notification exactly as Meta sends it (one contact, one message): the benches' builder, the fault suite's number. */
 export function textNotification(from: string, body: string, wamid = makeWamid(from)): Record<string, unknown> {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: NUMBER_ID },
-              contacts: [{ profile: { name: 'Chaos User' }, wa_id: from }],
-              messages: [
-                { from, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body } },
-              ],
-            },
-            field: 'messages',
-          },
-        ],
-      },
-    ],
-  };
+  return buildText(from, body, wamid, { phoneNumberId: NUMBER_ID, name: 'Chaos User' });
 }
 
 export interface PostResult {
@@ -40,7 +21,7 @@ export async function postSigned(url: string, body: string, timeoutMs = 15_000):
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(APP_SECRET, body) },
+      headers: signedHeaders(APP_SECRET, body),
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
