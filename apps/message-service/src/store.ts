@@ -4,19 +4,43 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
-const { conversations, inboundMessages, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
+const { conversations, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
+
+/** What the de-dup record of an inbound message holds. */
+export interface InboundRecord {
+  id: string;
+  userId: string;
+  type: string;
+  timestamp: number;
+}
 
 /** Records an inbound message id; false when it was already recorded (a duplicate delivery). */
-export async function recordInbound(
-  tx: Executor,
-  message: { id: string; userId: string; type: string; timestamp: number },
-): Promise<boolean> {
-  const rows = await tx
-    .insert(inboundMessages)
-    .values({ wamid: message.id, userId: message.userId, type: message.type, sentAt: new Date(message.timestamp) })
-    .onConflictDoNothing()
-    .returning({ wamid: inboundMessages.wamid });
-  return rows.length > 0;
+export async function recordInbound(tx: Executor, message: InboundRecord): Promise<boolean> {
+  return (await recordInboundMany(tx, [message])).size > 0;
+}
+
+/**
+ * Records the ids of several inbound messages in one statement (its text the same for any number, so
+ * the driver's prepared statement serves every group); returns the ids that were new. The ids given
+ * must be distinct.
+ */
+export async function recordInboundMany(tx: Executor, messages: readonly InboundRecord[]): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const values = messages.map((m) => ({
+    wamid: m.id,
+    user_id: m.userId,
+    type: m.type,
+    sent_at: new Date(m.timestamp).toISOString(),
+  }));
+  const rows = await queryRows<{ wamid: string }>(
+    tx,
+    sql`insert into messaging.inbound_messages (wamid, user_id, type, sent_at)
+        select v.wamid, v.user_id, v.type, v.sent_at
+          from json_to_recordset(${JSON.stringify(values)}::json) as v(wamid text, user_id text, type text, sent_at timestamptz)
+        on conflict do nothing
+        returning wamid`,
+  );
+  return new Set(rows.map((r) => r.wamid));
 }
 
 type ConversationData = Omit<Conversation, 'userId' | 'state' | 'language'>;
@@ -26,33 +50,71 @@ type ConversationData = Omit<Conversation, 'userId' | 'state' | 'language'>;
  * ends: turns of one user never interleave, across replicas too. One round trip.
  */
 export async function lockConversation(tx: Executor, userId: string): Promise<Conversation> {
-  const fresh = newConversation(userId);
-  const { userId: _u, state, language, ...data } = fresh;
-  const rows = await queryRows<{ state: string; language: string; data: unknown }>(
+  const conversation = (await lockConversations(tx, [userId])).get(userId);
+  if (!conversation) throw new Error('conversation upsert returned no row');
+  return conversation;
+}
+
+/**
+ * lockConversation for several users in one statement: the rows are created where missing and locked
+ * in user id order (every transaction locks in the same order, so two never deadlock).
+ */
+export async function lockConversations(tx: Executor, userIds: readonly string[]): Promise<Map<string, Conversation>> {
+  const conversations = new Map<string, Conversation>();
+  if (userIds.length === 0) return conversations;
+  const ordered = [...new Set(userIds)].sort();
+  const values = ordered.map((userId, ord) => {
+    const { userId: _u, state, language, ...data } = newConversation(userId);
+    return { user_id: userId, state, language, data, ord };
+  });
+  const rows = await queryRows<{ user_id: string; state: string; language: string; data: unknown }>(
     tx,
     sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
-        values (${userId}, ${state}, ${language}, ${JSON.stringify(data)}::jsonb, now())
+        select v.user_id, v.state, v.language, v.data, now()
+          from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, ord int)
+         order by v.ord
         on conflict (user_id) do update set user_id = excluded.user_id
-        returning state, language, data`,
+        returning user_id, state, language, data`,
   );
-  const row = rows[0];
-  if (!row) throw new Error('conversation upsert returned no row');
-  const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
-  return {
-    ...fresh,
-    ...stored,
-    userId,
-    state: row.state as ConversationState,
-    language: row.language === 'he' ? 'he' : 'en',
-  };
+  for (const row of rows) {
+    const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
+    conversations.set(row.user_id, {
+      ...newConversation(row.user_id),
+      ...stored,
+      userId: row.user_id,
+      state: row.state as ConversationState,
+      language: row.language === 'he' ? 'he' : 'en',
+    });
+  }
+  return conversations;
 }
 
 export async function saveConversation(tx: Executor, conversation: Conversation): Promise<void> {
-  const { userId, state, language, ...data } = conversation;
-  await tx
-    .update(conversations)
-    .set({ state, language, data, version: sql`${conversations.version} + 1`, updatedAt: sql`now()` })
-    .where(eq(conversations.userId, userId));
+  await saveConversations(tx, [{ conversation, turns: 1 }]);
+}
+
+/**
+ * Writes the new state of several conversations (rows the transaction has locked) in one statement;
+ * `version` grows by the number of turns each one took.
+ */
+export async function saveConversations(
+  tx: Executor,
+  saves: ReadonlyArray<{ conversation: Conversation; turns: number }>,
+): Promise<void> {
+  if (saves.length === 0) return;
+  const values = saves.map(({ conversation: { userId, state, language, ...data }, turns }) => ({
+    user_id: userId,
+    state,
+    language,
+    data,
+    turns,
+  }));
+  await tx.execute(
+    sql`update messaging.conversations c
+           set state = v.state, language = v.language, data = v.data, version = c.version + v.turns, updated_at = now()
+          from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, turns int)
+         where c.user_id = v.user_id`,
+  );
 }
 
 /** Applies a delivery status; never moves backwards (sent < delivered < read; failed is terminal). */
@@ -203,13 +265,13 @@ export async function languageOf(tx: Executor, userId: string): Promise<'en' | '
   return row?.language === 'he' ? 'he' : 'en';
 }
 
+/** Ratings and written feedback, of one or several users, in one statement. */
 export async function storeFeedback(
   tx: Executor,
-  userId: string,
-  items: ReadonlyArray<{ rating: number | null; text: string | null }>,
+  items: ReadonlyArray<{ userId: string; rating: number | null; text: string | null }>,
 ): Promise<void> {
   if (items.length === 0) return;
-  await tx.insert(feedback).values(items.map((f) => ({ userId, rating: f.rating, text: f.text })));
+  await tx.insert(feedback).values(items.map((f) => ({ userId: f.userId, rating: f.rating, text: f.text })));
 }
 
 export async function upsertPackVideo(tx: Executor, packId: number, subjectClass: string, url: string): Promise<void> {
