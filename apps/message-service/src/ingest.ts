@@ -36,6 +36,7 @@ import {
   lockDelivery,
   markRetried,
   packVideosOf,
+  recordInboundAndLock,
   recordInboundMany,
   saveConversation,
   saveConversations,
@@ -219,11 +220,15 @@ export class Turns {
     seen: Set<string>,
   ): Promise<TurnOutcome[]> {
     const outcomes: TurnOutcome[] = [];
-    // De-dup: one statement for the messages' ids not already seen in this transaction.
+    // De-dup: one statement for the messages' ids not already seen in this transaction; when every turn is
+    // a message, the same statement locks the conversations of the users with a new one.
     const candidates = new Map<string, InboundMessage>();
     for (const { input } of requests)
       if (input.kind === 'message' && !seen.has(input.message.id)) candidates.set(input.message.id, input.message);
-    const fresh = await recordInboundMany(tx, [...candidates.values()]);
+    const messagesOnly = requests.every((r) => r.input.kind === 'message');
+    const { fresh, conversations: locked } = messagesOnly
+      ? await recordInboundAndLock(tx, [...candidates.values()])
+      : { fresh: await recordInboundMany(tx, [...candidates.values()]), conversations: null };
     for (const request of requests) {
       const { userId, input } = request;
       if (input.kind === 'message') {
@@ -244,10 +249,12 @@ export class Turns {
     }
     const accepted = requests.filter((_, i) => outcomes[i] === 'accepted');
     if (accepted.length === 0) return outcomes;
-    const conversations = await lockConversations(
-      tx,
-      accepted.map((r) => r.userId),
-    );
+    const conversations =
+      locked ??
+      (await lockConversations(
+        tx,
+        accepted.map((r) => r.userId),
+      ));
     const now = this.now();
     const videos = new Map<number, Record<string, string>>();
     const turns: Array<{ request: TurnRequest; before: Conversation; decision: TurnDecision }> = [];

@@ -1,6 +1,6 @@
 import { type Executor, messaging, queryRows } from '@astria/db';
 import { type OutboundMessage, userHashOf } from '@astria/events';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
@@ -26,20 +26,7 @@ export async function recordInbound(tx: Executor, message: InboundRecord): Promi
  */
 export async function recordInboundMany(tx: Executor, messages: readonly InboundRecord[]): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
-  const values = messages.map((m) => ({
-    wamid: m.id,
-    user_id: m.userId,
-    type: m.type,
-    sent_at: new Date(m.timestamp).toISOString(),
-  }));
-  const rows = await queryRows<{ wamid: string }>(
-    tx,
-    sql`insert into messaging.inbound_messages (wamid, user_id, type, sent_at)
-        select v.wamid, v.user_id, v.type, v.sent_at
-          from json_to_recordset(${JSON.stringify(values)}::json) as v(wamid text, user_id text, type text, sent_at timestamptz)
-        on conflict do nothing
-        returning wamid`,
-  );
+  const rows = await queryRows<{ wamid: string }>(tx, sql`${insertInbound(messages)} returning wamid`);
   return new Set(rows.map((r) => r.wamid));
 }
 
@@ -60,33 +47,82 @@ export async function lockConversation(tx: Executor, userId: string): Promise<Co
  * in user id order (every transaction locks in the same order, so two never deadlock).
  */
 export async function lockConversations(tx: Executor, userIds: readonly string[]): Promise<Map<string, Conversation>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await queryRows<ConversationRow>(
+    tx,
+    sql`${upsertConversations(userIds, sql``)} returning user_id, state, language, data`,
+  );
+  return new Map(rows.map((row) => [row.user_id, conversationOf(row)]));
+}
+
+/**
+ * recordInboundMany, then lockConversations of the users with a new message, in one statement (one
+ * round trip): the new ids and the locked conversations.
+ */
+export async function recordInboundAndLock(
+  tx: Executor,
+  messages: readonly InboundRecord[],
+): Promise<{ fresh: Set<string>; conversations: Map<string, Conversation> }> {
+  if (messages.length === 0) return { fresh: new Set(), conversations: new Map() };
+  const rows = await queryRows<{ wamid: string | null } & ConversationRow>(
+    tx,
+    sql`with fresh as (${insertInbound(messages)} returning wamid, user_id),
+             locked as (${upsertConversations(
+               messages.map((m) => m.userId),
+               sql`where v.user_id in (select user_id from fresh)`,
+             )} returning user_id, state, language, data)
+        select wamid, null::text as user_id, null::text as state, null::text as language, null::jsonb as data from fresh
+        union all
+        select null, user_id, state, language, data from locked`,
+  );
+  const fresh = new Set<string>();
   const conversations = new Map<string, Conversation>();
-  if (userIds.length === 0) return conversations;
-  const ordered = [...new Set(userIds)].sort();
-  const values = ordered.map((userId, ord) => {
+  for (const row of rows) {
+    if (row.wamid !== null) fresh.add(row.wamid);
+    else conversations.set(row.user_id, conversationOf(row));
+  }
+  return { fresh, conversations };
+}
+
+/** The de-dup insert of recordInboundMany, without its `returning`. */
+function insertInbound(messages: readonly InboundRecord[]): SQL {
+  const values = messages.map((m) => ({
+    wamid: m.id,
+    user_id: m.userId,
+    type: m.type,
+    sent_at: new Date(m.timestamp).toISOString(),
+  }));
+  return sql`insert into messaging.inbound_messages (wamid, user_id, type, sent_at)
+    select v.wamid, v.user_id, v.type, v.sent_at
+      from json_to_recordset(${JSON.stringify(values)}::json) as v(wamid text, user_id text, type text, sent_at timestamptz)
+    on conflict do nothing`;
+}
+
+/** The locking upsert of lockConversations (users in id order, `filter` a where clause on v.user_id), without its `returning`. */
+function upsertConversations(userIds: readonly string[], filter: SQL): SQL {
+  const values = [...new Set(userIds)].sort().map((userId, ord) => {
     const { userId: _u, state, language, ...data } = newConversation(userId);
     return { user_id: userId, state, language, data, ord };
   });
-  const rows = await queryRows<{ user_id: string; state: string; language: string; data: unknown }>(
-    tx,
-    sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
-        select v.user_id, v.state, v.language, v.data, now()
-          from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, ord int)
-         order by v.ord
-        on conflict (user_id) do update set user_id = excluded.user_id
-        returning user_id, state, language, data`,
-  );
-  for (const row of rows) {
-    const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
-    conversations.set(row.user_id, {
-      ...newConversation(row.user_id),
-      ...stored,
-      userId: row.user_id,
-      state: row.state as ConversationState,
-      language: row.language === 'he' ? 'he' : 'en',
-    });
-  }
-  return conversations;
+  return sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
+    select v.user_id, v.state, v.language, v.data, now()
+      from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, ord int)
+      ${filter}
+     order by v.ord
+    on conflict (user_id) do update set user_id = excluded.user_id`;
+}
+
+type ConversationRow = { user_id: string; state: string; language: string; data: unknown };
+
+function conversationOf(row: ConversationRow): Conversation {
+  const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
+  return {
+    ...newConversation(row.user_id),
+    ...stored,
+    userId: row.user_id,
+    state: row.state as ConversationState,
+    language: row.language === 'he' ? 'he' : 'en',
+  };
 }
 
 export async function saveConversation(tx: Executor, conversation: Conversation): Promise<void> {
