@@ -15,7 +15,13 @@ import type {
   Pack,
   Reply,
 } from './conversation/types.js';
-import { applyWindow, holdRefused, resolveTemplates, type TemplateConfig } from './conversation/window.js';
+import {
+  applyWindow,
+  holdRefused,
+  resolveTemplates,
+  type TemplateConfig,
+  type TemplatePurpose,
+} from './conversation/window.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import type { EffectGuard } from './rollout/effect-guard.js';
@@ -26,11 +32,14 @@ import {
   eraseUserData,
   languageOf,
   lockConversation,
+  lockConversations,
   lockDelivery,
   markRetried,
   packVideosOf,
-  recordInbound,
+  recordInboundAndLock,
+  recordInboundMany,
   saveConversation,
+  saveConversations,
   sentByWamid,
   storeFeedback,
 } from './store.js';
@@ -165,6 +174,7 @@ export class Turns {
     this.deps.logger.info({ user: maskPhone(userId), counts }, 'user data erased');
   }
 
+  /** One turn (a domain event's, or a message's already de-duplicated by the caller). */
   async apply(
     tx: Executor,
     userId: string,
@@ -174,25 +184,127 @@ export class Turns {
     /** The webhook's routing already decided (the move-over): true keeps the effects back, false publishes them. */
     shadow?: boolean,
   ): Promise<void> {
-    if (input.kind !== 'message') {
+    await this.applyMany(tx, [{ userId, input, correlationId, shadow }], packs);
+  }
+
+  /**
+   * Several turns in one transaction, set-based: a message's de-dup record (messages only; an id seen
+   * before, in the database or earlier in `requests`, is a duplicate), the conversations locked and
+   * loaded, their new state and feedback written and every event and reply of the turns added to the
+   * outbox, each of these one statement for all the turns. The engine runs per turn in the order
+   * given, so give one user's turns in timestamp order. A domain event about data its user had erased
+   * changes nothing (`ignored`).
+   *
+   * An erasure wipes the user's rows mid-sequence, which the set-based writes cannot follow: several
+   * turns of which one erases throw `TurnsNeedOneByOne` before anything but the de-dup records and the
+   * locks was written; the caller rolls back and runs them again with `oneByOne` (the same statements,
+   * one turn at a time, in the same transaction).
+   */
+  async applyMany(
+    tx: Executor,
+    requests: readonly TurnRequest[],
+    packs: readonly Pack[],
+    options: { seen?: Set<string>; oneByOne?: boolean } = {},
+  ): Promise<TurnOutcome[]> {
+    const seen = options.seen ?? new Set<string>();
+    if (!options.oneByOne || requests.length <= 1) return this.applyTogether(tx, requests, packs, seen);
+    const outcomes: TurnOutcome[] = [];
+    for (const request of requests) outcomes.push(...(await this.applyTogether(tx, [request], packs, seen)));
+    return outcomes;
+  }
+
+  private async applyTogether(
+    tx: Executor,
+    requests: readonly TurnRequest[],
+    packs: readonly Pack[],
+    seen: Set<string>,
+  ): Promise<TurnOutcome[]> {
+    const outcomes: TurnOutcome[] = [];
+    // De-dup: one statement for the messages' ids not already seen in this transaction; when every turn is
+    // a message, the same statement locks the conversations of the users with a new one.
+    const candidates = new Map<string, InboundMessage>();
+    for (const { input } of requests)
+      if (input.kind === 'message' && !seen.has(input.message.id)) candidates.set(input.message.id, input.message);
+    const messagesOnly = requests.every((r) => r.input.kind === 'message');
+    const { fresh, conversations: locked } = messagesOnly
+      ? await recordInboundAndLock(tx, [...candidates.values()])
+      : { fresh: await recordInboundMany(tx, [...candidates.values()]), conversations: null };
+    for (const request of requests) {
+      const { userId, input } = request;
+      if (input.kind === 'message') {
+        const isFresh = fresh.has(input.message.id) && !seen.has(input.message.id);
+        if (isFresh) seen.add(input.message.id);
+        outcomes.push(isFresh ? 'accepted' : 'duplicate');
+        continue;
+      }
       const paymentId = input.kind === 'payment_received' ? input.data.paymentId : null;
       if (await erasedBefore(tx, userId, paymentId)) {
         // The user erased their data since: an event about it (or a payment already applied) changes nothing.
         this.deps.metrics.transitions.inc({ transition: 'erased_user_event', input: input.kind });
         this.deps.logger.info({ user: maskPhone(userId), input: input.kind }, 'event for an erased user ignored');
-        return;
+        outcomes.push('ignored');
+        continue;
       }
+      outcomes.push('accepted');
     }
-    const conversation = await lockConversation(tx, userId);
-    const previewId = previewPackId(input);
-    const context: EngineContext = {
-      config: this.engineConfig,
-      packs,
-      packVideos: previewId !== null ? await packVideosOf(tx, previewId) : {},
-      now: this.now(),
-    };
+    const accepted = requests.filter((_, i) => outcomes[i] === 'accepted');
+    if (accepted.length === 0) return outcomes;
+    const conversations =
+      locked ??
+      (await lockConversations(
+        tx,
+        accepted.map((r) => r.userId),
+      ));
+    const now = this.now();
+    const videos = new Map<number, Record<string, string>>();
+    const turns: Array<{ request: TurnRequest; before: Conversation; decision: TurnDecision }> = [];
+    // The pure part first, so that an erasure among several turns is found before anything else is written.
+    for (const request of accepted) {
+      const before = conversations.get(request.userId) as Conversation;
+      const previewId = previewPackId(request.input);
+      if (previewId !== null && !videos.has(previewId)) videos.set(previewId, await packVideosOf(tx, previewId));
+      const context: EngineContext = {
+        config: this.engineConfig,
+        packs,
+        packVideos: previewId !== null ? (videos.get(previewId) ?? {}) : {},
+        now,
+      };
+      const decision = this.decide(before, request, context);
+      if (decision.engine.erase && accepted.length > 1) throw new TurnsNeedOneByOne();
+      conversations.set(request.userId, decision.conversation);
+      turns.push({ request, before, decision });
+    }
+    const saves = new Map<string, { conversation: Conversation; turns: number }>();
+    const feedback: Array<{ userId: string; rating: number | null; text: string | null }> = [];
+    const outgoing: PendingEvent[] = [];
+    const { effects } = this.deps;
+    for (const { request, before, decision } of turns) {
+      const { userId, input, correlationId } = request;
+      if (decision.engine.erase) {
+        await this.erase(tx, before, decision.engine, input, correlationId);
+        continue;
+      }
+      this.record(request, decision);
+      saves.set(userId, { conversation: decision.conversation, turns: (saves.get(userId)?.turns ?? 0) + 1 });
+      for (const item of decision.feedback) feedback.push({ userId, ...item });
+      outgoing.push(
+        ...(effects
+          ? await effects(tx, userId, input.kind, decision.outgoing, correlationId, request.shadow)
+          : decision.outgoing),
+      );
+    }
+    await saveConversations(tx, [...saves.values()]);
+    await storeFeedback(tx, feedback);
+    // Every event and reply of these turns in one statement (one round trip, one NOTIFY), in order.
+    await this.deps.events.outbox.addMany(tx, outgoing);
+    return outcomes;
+  }
+
+  /** The engine, opt-out (STOP/START) and the 24-hour window on one turn; no I/O. */
+  private decide(conversation: Conversation, request: TurnRequest, context: EngineContext): TurnDecision {
+    const { userId, input, correlationId } = request;
     const engine = runConversation(conversation, input, context);
-    if (engine.erase) return this.erase(tx, conversation, engine, input, correlationId);
+    if (engine.erase) return { engine, conversation, feedback: [], outgoing: [], dropped: 0, templateSent: null };
     // Opt-out (STOP/START), then the 24-hour window: business-initiated replies wait behind a template while it is closed.
     const consent = applyConsent(
       conversation,
@@ -201,31 +313,14 @@ export class Turns {
       engine.replies,
       this.deps.config.OPT_OUT_KEYWORDS,
     );
-    if (consent.dropped > 0) {
-      this.deps.metrics.optedOutDropped.inc({ input: input.kind }, consent.dropped);
-      this.deps.logger.info(
-        { user: maskPhone(userId), input: input.kind, dropped: consent.dropped },
-        'user opted out; not sent',
-      );
-    }
     const window = applyWindow(consent.conversation, input, consent.replies, context.now, this.templates);
-    const result = {
-      ...engine,
-      conversation: window.conversation,
-      replies: window.replies,
-      feedback: consent.command !== null ? [] : engine.feedback,
-    };
-    if (window.templateSent) this.deps.metrics.templates.inc({ purpose: window.templateSent });
-    await saveConversation(tx, result.conversation);
-    await storeFeedback(tx, userId, result.feedback);
-    // Every event and reply of this turn in one statement (one round trip), in order.
     const outgoing: PendingEvent[] = [
-      ...result.events.map((event) => ({
+      ...engine.events.map((event) => ({
         type: event.type,
         data: event.data,
         options: { key: userId, correlationId },
       })),
-      ...result.replies.map((reply) =>
+      ...window.replies.map((reply) =>
         pendingEvent(
           'whatsapp_send_requested',
           { to: userId, message: reply.message, ...(reply.replyTo ? { replyTo: reply.replyTo } : {}) },
@@ -233,17 +328,63 @@ export class Turns {
         ),
       ),
     ];
-    const { effects } = this.deps;
-    await this.deps.events.outbox.addMany(
-      tx,
-      effects ? await effects(tx, userId, input.kind, outgoing, correlationId, shadow) : outgoing,
-    );
-    this.deps.metrics.transitions.inc({ transition: result.transition, input: input.kind });
-    for (const alert of result.alerts) {
+    return {
+      engine,
+      conversation: window.conversation,
+      feedback: consent.command !== null ? [] : engine.feedback,
+      outgoing,
+      dropped: consent.dropped,
+      templateSent: window.templateSent ?? null,
+    };
+  }
+
+  /** A turn's metrics and log lines. */
+  private record({ userId, input, correlationId }: TurnRequest, decision: TurnDecision): void {
+    if (decision.dropped > 0) {
+      this.deps.metrics.optedOutDropped.inc({ input: input.kind }, decision.dropped);
+      this.deps.logger.info(
+        { user: maskPhone(userId), input: input.kind, dropped: decision.dropped },
+        'user opted out; not sent',
+      );
+    }
+    if (decision.templateSent) this.deps.metrics.templates.inc({ purpose: decision.templateSent });
+    this.deps.metrics.transitions.inc({ transition: decision.engine.transition, input: input.kind });
+    for (const alert of decision.engine.alerts) {
       this.deps.metrics.alerts.inc({ kind: input.kind });
       this.deps.logger.error({ alert: true, user: maskPhone(userId), correlationId, detail: alert }, 'support alert');
     }
   }
+}
+
+/** One turn for Turns.applyMany. */
+export interface TurnRequest {
+  userId: string;
+  input: EngineInput;
+  correlationId: string;
+  /** The webhook's routing already decided (the move-over): true keeps the effects back, false publishes them. */
+  shadow?: boolean | undefined;
+}
+
+/** `ignored`: a domain event about data its user had erased. */
+export type TurnOutcome = 'accepted' | 'duplicate' | 'ignored';
+
+/** Thrown (inside the transaction) by Turns.applyMany when turns must run one at a time; see there. */
+export class TurnsNeedOneByOne extends Error {
+  constructor() {
+    super('an erasure among several turns: run them one by one');
+    this.name = 'TurnsNeedOneByOne';
+  }
+}
+
+interface TurnDecision {
+  engine: EngineResult;
+  conversation: Conversation;
+  feedback: Array<{ rating: number | null; text: string | null }>;
+  /** The turn's events and replies, before the move-over's effect guard. */
+  outgoing: PendingEvent[];
+  /** Replies not sent because the user opted out. */
+  dropped: number;
+  templateSent: TemplatePurpose | null;
 }
 
 /** Turns.deliveryFailed: a `failed` status for a message we sent (the caller holds lockDelivery). */
@@ -331,7 +472,7 @@ export class WebhookIngest {
     }
   }
 
-  private async ingestGroup(batch: IngestJob[]): Promise<IngestResult[]> {
+  private async ingestGroup(batch: IngestJob[], oneByOne = false): Promise<IngestResult[]> {
     // Users in a stable order across concurrent transactions (no deadlocks); one user's messages in timestamp order.
     const messages = batch
       .flatMap((job, index) => job.notification.messages.map((message) => ({ message, index })))
@@ -349,36 +490,46 @@ export class WebhookIngest {
     const packs = await turns.packsFor(messages.map(({ message }) => ({ kind: 'message', message })));
     const results: IngestResult[] = [];
     const outcomes: Array<{ message: InboundMessage; outcome: 'accepted' | 'duplicate' }> = [];
-    await this.deps.database.db.transaction(async (tx) => {
-      results.length = 0;
-      outcomes.length = 0;
-      for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
-      const seen = new Set<string>();
-      for (const { status, index } of statuses) {
-        const failed = status.status === 'failed';
-        if (failed) await lockDelivery(tx, status.wamid);
-        if (!(await applyStatus(tx, status))) continue;
-        (results[index] as IngestResult).statuses++;
-        if (failed)
-          await turns.deliveryFailed(tx, status.wamid, status.errorCode, batch[index]?.correlationId ?? status.wamid);
-      }
-      for (const { message, index } of messages) {
-        const result = results[index] as IngestResult;
-        if (seen.has(message.id) || !(await recordInbound(tx, message))) {
-          result.duplicates++;
-          outcomes.push({ message, outcome: 'duplicate' });
-          continue;
+    try {
+      await this.deps.database.db.transaction(async (tx) => {
+        results.length = 0;
+        outcomes.length = 0;
+        for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
+        for (const { status, index } of statuses) {
+          const failed = status.status === 'failed';
+          if (failed) await lockDelivery(tx, status.wamid);
+          if (!(await applyStatus(tx, status))) continue;
+          (results[index] as IngestResult).statuses++;
+          if (failed)
+            await turns.deliveryFailed(tx, status.wamid, status.errorCode, batch[index]?.correlationId ?? status.wamid);
         }
-        seen.add(message.id);
-        const correlationId = batch[index]?.correlationId ?? message.id;
-        const shadow = batch[index]?.forward?.shadow ?? false;
-        await turns.apply(tx, message.userId, { kind: 'message', message }, packs, correlationId, shadow);
-        result.accepted++;
-        outcomes.push({ message, outcome: 'accepted' });
-      }
-      for (const job of batch)
-        if (job.forward) await commitForward(tx, turns.outbox, job.forward, seen, job.correlationId);
-    });
+        // All the group's messages as set-based turns: one statement per table (see Turns.applyMany).
+        const seen = new Set<string>();
+        const turnOutcomes = await turns.applyMany(
+          tx,
+          messages.map(({ message, index }) => ({
+            userId: message.userId,
+            input: { kind: 'message', message },
+            correlationId: batch[index]?.correlationId ?? message.id,
+            shadow: batch[index]?.forward?.shadow ?? false,
+          })),
+          packs,
+          { seen, oneByOne },
+        );
+        for (const [i, { message, index }] of messages.entries()) {
+          const outcome = turnOutcomes[i] === 'accepted' ? 'accepted' : 'duplicate';
+          const result = results[index] as IngestResult;
+          if (outcome === 'accepted') result.accepted++;
+          else result.duplicates++;
+          outcomes.push({ message, outcome });
+        }
+        for (const job of batch)
+          if (job.forward) await commitForward(tx, turns.outbox, job.forward, seen, job.correlationId);
+      });
+    } catch (error) {
+      if (error instanceof TurnsNeedOneByOne && !oneByOne) return this.ingestGroup(batch, true);
+      throw error;
+    }
     for (const { message, outcome } of outcomes) metrics.inboundMessages.inc({ type: message.type, outcome });
     for (const { status } of statuses) metrics.statuses.inc({ status: status.status, outcome: 'applied' });
     return results;

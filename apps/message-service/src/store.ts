@@ -1,22 +1,33 @@
 import { type Executor, messaging, queryRows } from '@astria/db';
 import { type OutboundMessage, userHashOf } from '@astria/events';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
-const { conversations, inboundMessages, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
+const { conversations, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
+
+/** What the de-dup record of an inbound message holds. */
+export interface InboundRecord {
+  id: string;
+  userId: string;
+  type: string;
+  timestamp: number;
+}
 
 /** Records an inbound message id; false when it was already recorded (a duplicate delivery). */
-export async function recordInbound(
-  tx: Executor,
-  message: { id: string; userId: string; type: string; timestamp: number },
-): Promise<boolean> {
-  const rows = await tx
-    .insert(inboundMessages)
-    .values({ wamid: message.id, userId: message.userId, type: message.type, sentAt: new Date(message.timestamp) })
-    .onConflictDoNothing()
-    .returning({ wamid: inboundMessages.wamid });
-  return rows.length > 0;
+export async function recordInbound(tx: Executor, message: InboundRecord): Promise<boolean> {
+  return (await recordInboundMany(tx, [message])).size > 0;
+}
+
+/**
+ * Records the ids of several inbound messages in one statement (its text the same for any number, so
+ * the driver's prepared statement serves every group); returns the ids that were new. The ids given
+ * must be distinct.
+ */
+export async function recordInboundMany(tx: Executor, messages: readonly InboundRecord[]): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const rows = await queryRows<{ wamid: string }>(tx, sql`${insertInbound(messages)} returning wamid`);
+  return new Set(rows.map((r) => r.wamid));
 }
 
 type ConversationData = Omit<Conversation, 'userId' | 'state' | 'language'>;
@@ -26,33 +37,120 @@ type ConversationData = Omit<Conversation, 'userId' | 'state' | 'language'>;
  * ends: turns of one user never interleave, across replicas too. One round trip.
  */
 export async function lockConversation(tx: Executor, userId: string): Promise<Conversation> {
-  const fresh = newConversation(userId);
-  const { userId: _u, state, language, ...data } = fresh;
-  const rows = await queryRows<{ state: string; language: string; data: unknown }>(
+  const conversation = (await lockConversations(tx, [userId])).get(userId);
+  if (!conversation) throw new Error('conversation upsert returned no row');
+  return conversation;
+}
+
+/**
+ * lockConversation for several users in one statement: the rows are created where missing and locked
+ * in user id order (every transaction locks in the same order, so two never deadlock).
+ */
+export async function lockConversations(tx: Executor, userIds: readonly string[]): Promise<Map<string, Conversation>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await queryRows<ConversationRow>(
     tx,
-    sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
-        values (${userId}, ${state}, ${language}, ${JSON.stringify(data)}::jsonb, now())
-        on conflict (user_id) do update set user_id = excluded.user_id
-        returning state, language, data`,
+    sql`${upsertConversations(userIds, sql``)} returning user_id, state, language, data`,
   );
-  const row = rows[0];
-  if (!row) throw new Error('conversation upsert returned no row');
+  return new Map(rows.map((row) => [row.user_id, conversationOf(row)]));
+}
+
+/**
+ * recordInboundMany, then lockConversations of the users with a new message, in one statement (one
+ * round trip): the new ids and the locked conversations.
+ */
+export async function recordInboundAndLock(
+  tx: Executor,
+  messages: readonly InboundRecord[],
+): Promise<{ fresh: Set<string>; conversations: Map<string, Conversation> }> {
+  if (messages.length === 0) return { fresh: new Set(), conversations: new Map() };
+  const rows = await queryRows<{ wamid: string | null } & ConversationRow>(
+    tx,
+    sql`with fresh as (${insertInbound(messages)} returning wamid, user_id),
+             locked as (${upsertConversations(
+               messages.map((m) => m.userId),
+               sql`where v.user_id in (select user_id from fresh)`,
+             )} returning user_id, state, language, data)
+        select wamid, null::text as user_id, null::text as state, null::text as language, null::jsonb as data from fresh
+        union all
+        select null, user_id, state, language, data from locked`,
+  );
+  const fresh = new Set<string>();
+  const conversations = new Map<string, Conversation>();
+  for (const row of rows) {
+    if (row.wamid !== null) fresh.add(row.wamid);
+    else conversations.set(row.user_id, conversationOf(row));
+  }
+  return { fresh, conversations };
+}
+
+/** The de-dup insert of recordInboundMany, without its `returning`. */
+function insertInbound(messages: readonly InboundRecord[]): SQL {
+  const values = messages.map((m) => ({
+    wamid: m.id,
+    user_id: m.userId,
+    type: m.type,
+    sent_at: new Date(m.timestamp).toISOString(),
+  }));
+  return sql`insert into messaging.inbound_messages (wamid, user_id, type, sent_at)
+    select v.wamid, v.user_id, v.type, v.sent_at
+      from json_to_recordset(${JSON.stringify(values)}::json) as v(wamid text, user_id text, type text, sent_at timestamptz)
+    on conflict do nothing`;
+}
+
+/** The locking upsert of lockConversations (users in id order, `filter` a where clause on v.user_id), without its `returning`. */
+function upsertConversations(userIds: readonly string[], filter: SQL): SQL {
+  const values = [...new Set(userIds)].sort().map((userId, ord) => {
+    const { userId: _u, state, language, ...data } = newConversation(userId);
+    return { user_id: userId, state, language, data, ord };
+  });
+  return sql`insert into messaging.conversations (user_id, state, language, data, updated_at)
+    select v.user_id, v.state, v.language, v.data, now()
+      from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, ord int)
+      ${filter}
+     order by v.ord
+    on conflict (user_id) do update set user_id = excluded.user_id`;
+}
+
+type ConversationRow = { user_id: string; state: string; language: string; data: unknown };
+
+function conversationOf(row: ConversationRow): Conversation {
   const stored = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<ConversationData>;
   return {
-    ...fresh,
+    ...newConversation(row.user_id),
     ...stored,
-    userId,
+    userId: row.user_id,
     state: row.state as ConversationState,
     language: row.language === 'he' ? 'he' : 'en',
   };
 }
 
 export async function saveConversation(tx: Executor, conversation: Conversation): Promise<void> {
-  const { userId, state, language, ...data } = conversation;
-  await tx
-    .update(conversations)
-    .set({ state, language, data, version: sql`${conversations.version} + 1`, updatedAt: sql`now()` })
-    .where(eq(conversations.userId, userId));
+  await saveConversations(tx, [{ conversation, turns: 1 }]);
+}
+
+/**
+ * Writes the new state of several conversations (rows the transaction has locked) in one statement;
+ * `version` grows by the number of turns each one took.
+ */
+export async function saveConversations(
+  tx: Executor,
+  saves: ReadonlyArray<{ conversation: Conversation; turns: number }>,
+): Promise<void> {
+  if (saves.length === 0) return;
+  const values = saves.map(({ conversation: { userId, state, language, ...data }, turns }) => ({
+    user_id: userId,
+    state,
+    language,
+    data,
+    turns,
+  }));
+  await tx.execute(
+    sql`update messaging.conversations c
+           set state = v.state, language = v.language, data = v.data, version = c.version + v.turns, updated_at = now()
+          from json_to_recordset(${JSON.stringify(values)}::json) as v(user_id text, state text, language text, data jsonb, turns int)
+         where c.user_id = v.user_id`,
+  );
 }
 
 /**
@@ -202,13 +300,13 @@ export async function languageOf(tx: Executor, userId: string): Promise<'en' | '
   return row?.language === 'he' ? 'he' : 'en';
 }
 
+/** Ratings and written feedback, of one or several users, in one statement. */
 export async function storeFeedback(
   tx: Executor,
-  userId: string,
-  items: ReadonlyArray<{ rating: number | null; text: string | null }>,
+  items: ReadonlyArray<{ userId: string; rating: number | null; text: string | null }>,
 ): Promise<void> {
   if (items.length === 0) return;
-  await tx.insert(feedback).values(items.map((f) => ({ userId, rating: f.rating, text: f.text })));
+  await tx.insert(feedback).values(items.map((f) => ({ userId: f.userId, rating: f.rating, text: f.text })));
 }
 
 export async function upsertPackVideo(tx: Executor, packId: number, subjectClass: string, url: string): Promise<void> {

@@ -81,16 +81,16 @@ export function createOutbox(service: ServiceName): Outbox {
 
   async function insert(tx: Executor, envelopes: EventEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
-    const rows = envelopes.map(
-      (e, i) => sql`(${e.id}::uuid, ${e.type}::text, ${e.key}::text, ${JSON.stringify(e)}::jsonb, ${i}::int)`,
-    );
+    const rows = envelopes.map((e, ord) => ({ id: e.id, type: e.type, key: e.key, envelope: e, ord }));
     // One round trip: the rows (seq assigned in the order given), and one NOTIFY that reaches the
-    // relay at commit (dropped on rollback).
+    // relay at commit (dropped on rollback). The rows travel as one JSON parameter, so the statement's
+    // text is the same for any number of rows and the driver prepares it once per connection.
     await tx.execute(
       sql`with added as (
             insert into ${outbox} (event_id, type, key, envelope)
-            select id, type, key, envelope from (values ${sql.join(rows, sql`, `)}) as v(id, type, key, envelope, ord)
-            order by ord
+            select v.id, v.type, v.key, v.envelope
+              from json_to_recordset(${JSON.stringify(rows)}::json) as v(id uuid, type text, key text, envelope jsonb, ord int)
+             order by v.ord
             returning 1)
           select pg_notify(${channel}, '') from (select 1 from added limit 1) as one`,
     );
