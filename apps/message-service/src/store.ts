@@ -1,6 +1,6 @@
-import { type Executor, messaging, queryRows } from '@astria/db';
+import { countAffected, type Executor, messaging, queryRows } from '@astria/db';
 import { type OutboundMessage, userHashOf } from '@astria/events';
-import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
@@ -342,10 +342,7 @@ export async function eraseUserData(
   userId: string,
   paymentsSeen: readonly string[],
 ): Promise<{ userHash: string; counts: ErasureCounts }> {
-  const count = async (statement: ReturnType<typeof sql>): Promise<number> =>
-    (
-      await queryRows<{ n: number | string }>(tx, sql`with d as (${statement} returning 1) select count(*) as n from d`)
-    ).map((r) => Number(r.n))[0] ?? 0;
+  const count = (statement: SQL) => countAffected(tx, statement);
   const counts: ErasureCounts = {
     conversations: await count(sql`delete from messaging.conversations where user_id = ${userId}`),
     feedback: await count(sql`delete from messaging.feedback where user_id = ${userId}`),
