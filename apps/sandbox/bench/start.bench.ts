@@ -26,7 +26,14 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Each service's environment: what its config requires, every external API unreachable (not asked at start). */
 function environments(databaseUrl: string, blobDir: string): Record<string, Record<string, string>> {
-  const shared = { NODE_ENV: 'production', LOG_LEVEL: 'error', DATABASE_URL: databaseUrl, EVENT_TRANSPORT: 'memory' };
+  // No drain on SIGTERM: the bench stops each process once it was ready.
+  const shared = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: databaseUrl,
+    EVENT_TRANSPORT: 'memory',
+    SHUTDOWN_DRAIN_MS: '0',
+  };
   const whatsapp = {
     WHATSAPP_API_URL: `${UNREACHABLE}/v21.0`,
     WHATSAPP_NUMBER_ID: '106540352242922',

@@ -23,6 +23,7 @@ export interface SelfTime {
 
 function where(url: string, line: number): string {
   if (!url) return '';
+  if (!url.startsWith('file://') && !url.startsWith('/')) return ` ${url}:${line + 1}`; // node:internal/…
   const path = url.startsWith('file://') ? url.slice('file://'.length) : url;
   const inModules = path.lastIndexOf('node_modules/');
   const short = inModules >= 0 ? path.slice(inModules + 'node_modules/'.length) : relative(REPO, path);
