@@ -4,6 +4,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import { and, eq, sql } from 'drizzle-orm';
 import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
 import { type EventEnvelope, envelopeSchema } from './envelope.js';
+import { groupCommit } from './group-commit.js';
 import { PermanentDeliveryError, type Subscriber } from './transport.js';
 
 /** A handler gets the validated event and the transaction its effect must be written in. */
@@ -104,30 +105,32 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
       throw new Error(`${options.service} is not a subscriber of ${type} in the catalog`);
     }
   }
-  const commit = groupCommit(options, (batch) =>
-    options.database.db.transaction(async (tx) => {
-      // One multi-row inbox insert for the group; the handlers then run in key order (the order rows
-      // are locked in, the same in every transaction), each delivery's effect only if its row is new.
-      const rows = await queryRows<{ event_id: string }>(
-        tx,
-        sql`insert into ${tables.inbox} (subscription, event_id)
+  const commit = groupCommit<Delivery, DeliveryOutcome>(
+    { maxConcurrentTx: options.maxConcurrentTx ?? 4, maxBatch: options.maxBatch ?? 32 },
+    (batch) =>
+      options.database.db.transaction(async (tx) => {
+        // One multi-row inbox insert for the group; the handlers then run in key order (the order rows
+        // are locked in, the same in every transaction), each delivery's effect only if its row is new.
+        const rows = await queryRows<{ event_id: string }>(
+          tx,
+          sql`insert into ${tables.inbox} (subscription, event_id)
             select ${subscription}, v.id from json_to_recordset(${JSON.stringify(batch.map((d) => ({ id: d.event.id })))}::json) as v(id uuid)
             on conflict do nothing
             returning event_id`,
-      );
-      const fresh = new Set(rows.map((r) => r.event_id.toLowerCase()));
-      const outcomes = new Map<Delivery, DeliveryOutcome>();
-      for (const delivery of [...batch].sort((a, b) => compareKeys(a.event.key, b.event.key))) {
-        const id = delivery.event.id.toLowerCase();
-        if (!fresh.delete(id)) {
-          outcomes.set(delivery, 'duplicate');
-          continue;
+        );
+        const fresh = new Set(rows.map((r) => r.event_id.toLowerCase()));
+        const outcomes = new Map<Delivery, DeliveryOutcome>();
+        for (const delivery of [...batch].sort((a, b) => compareKeys(a.event.key, b.event.key))) {
+          const id = delivery.event.id.toLowerCase();
+          if (!fresh.delete(id)) {
+            outcomes.set(delivery, 'duplicate');
+            continue;
+          }
+          await delivery.step(tx);
+          outcomes.set(delivery, 'handled');
         }
-        await delivery.step(tx);
-        outcomes.set(delivery, 'handled');
-      }
-      return batch.map((d) => outcomes.get(d) as DeliveryOutcome);
-    }),
+        return batch.map((d) => outcomes.get(d) as DeliveryOutcome);
+      }),
   );
   return {
     subscription,
@@ -174,7 +177,7 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
               if (seen.length > 0) return 'duplicate' as const;
               step = await handler.outsideTransaction(typed);
             }
-            return await commit(event, step);
+            return await commit({ event, step });
           } catch (error) {
             span.setStatus({
               code: SpanStatusCode.ERROR,
@@ -220,55 +223,10 @@ type DeliveryOutcome = 'handled' | 'duplicate';
 interface Delivery {
   event: EventEnvelope;
   step: (tx: AppTransaction) => Promise<void>;
-  resolve(outcome: DeliveryOutcome): void;
-  reject(error: unknown): void;
 }
 
 function compareKeys(a: string | null | undefined, b: string | null | undefined): number {
   const x = a ?? '';
   const y = b ?? '';
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/**
- * Group commit of deliveries: while `maxConcurrentTx` inbox transactions run, deliveries wait and then
- * share the next one (up to `maxBatch`), each settled only after that commit; when idle a delivery gets
- * its own at once. When a shared transaction fails, each of its deliveries is tried again alone, so one
- * failing handler fails (and is retried by the transport) on its own.
- */
-function groupCommit(
-  options: Pick<ConsumerOptions, 'maxConcurrentTx' | 'maxBatch'>,
-  commitGroup: (batch: Delivery[]) => Promise<DeliveryOutcome[]>,
-): (event: EventEnvelope, step: (tx: AppTransaction) => Promise<void>) => Promise<DeliveryOutcome> {
-  const maxConcurrentTx = options.maxConcurrentTx ?? 4;
-  const maxBatch = options.maxBatch ?? 32;
-  const pending: Delivery[] = [];
-  let running = 0;
-  const run = async (batch: Delivery[]): Promise<void> => {
-    try {
-      const outcomes = await commitGroup(batch);
-      for (const [i, delivery] of batch.entries()) delivery.resolve(outcomes[i] as DeliveryOutcome);
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
-        return;
-      }
-      await Promise.all(batch.map((delivery) => run([delivery])));
-    }
-  };
-  const pump = (): void => {
-    while (running < maxConcurrentTx && pending.length > 0) {
-      const batch = pending.splice(0, maxBatch);
-      running++;
-      void run(batch).finally(() => {
-        running--;
-        pump();
-      });
-    }
-  };
-  return (event, step) =>
-    new Promise<DeliveryOutcome>((resolve, reject) => {
-      pending.push({ event, step, resolve, reject });
-      pump();
-    });
 }
