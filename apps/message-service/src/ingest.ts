@@ -1,6 +1,6 @@
 import type { MessageServiceConfig } from '@astria/config';
 import type { Database, Executor } from '@astria/db';
-import { type EventRuntime, type PendingEvent, pendingEvent } from '@astria/events';
+import { type EventRuntime, groupCommit, type PendingEvent, pendingEvent } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { applyConsent } from './conversation/consent.js';
@@ -409,8 +409,6 @@ interface IngestJob {
   correlationId: string;
   /** The move-over: the old app's part, committed with the de-dup records. */
   forward: ForwardPart | null;
-  resolve(result: IngestResult): void;
-  reject(error: unknown): void;
 }
 
 export interface WebhookIngestDeps {
@@ -428,48 +426,25 @@ export interface WebhookIngestDeps {
  * under load several webhooks pay for one commit; when idle, a webhook gets its own at once.
  */
 export class WebhookIngest {
-  private readonly pending: IngestJob[] = [];
-  private running = 0;
+  private readonly submit: (job: IngestJob) => Promise<IngestResult>;
 
-  constructor(private readonly deps: WebhookIngestDeps) {}
+  constructor(private readonly deps: WebhookIngestDeps) {
+    this.submit = groupCommit(
+      { maxConcurrentTx: deps.config.INGEST_MAX_CONCURRENT_TX, maxBatch: deps.config.INGEST_MAX_BATCH },
+      async (batch: IngestJob[]) => {
+        const results = await this.ingestGroup(batch);
+        this.deps.metrics.groupSize.observe(batch.length);
+        return results;
+      },
+    );
+  }
 
   ingest(
     notification: ParsedNotification,
     correlationId: string,
     forward: ForwardPart | null = null,
   ): Promise<IngestResult> {
-    return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ notification, correlationId, forward, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    const maxConcurrentTx = this.deps.config.INGEST_MAX_CONCURRENT_TX;
-    const maxBatch = this.deps.config.INGEST_MAX_BATCH;
-    while (this.running < maxConcurrentTx && this.pending.length > 0) {
-      const batch = this.pending.splice(0, maxBatch);
-      this.running++;
-      void this.runGroup(batch).finally(() => {
-        this.running--;
-        this.pump();
-      });
-    }
-  }
-
-  private async runGroup(batch: IngestJob[]): Promise<void> {
-    try {
-      const results = await this.ingestGroup(batch);
-      for (const [i, job] of batch.entries()) job.resolve(results[i] as IngestResult);
-      this.deps.metrics.groupSize.observe(batch.length);
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
-        return;
-      }
-      // One bad webhook must not fail its neighbours: retry each in its own transaction.
-      await Promise.all(batch.map((job) => this.runGroup([job])));
-    }
+    return this.submit({ notification, correlationId, forward });
   }
 
   private async ingestGroup(batch: IngestJob[], oneByOne = false): Promise<IngestResult[]> {

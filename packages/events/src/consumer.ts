@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type AppTransaction, type Database, EVENT_TABLES } from '@astria/db';
+import { type AppTransaction, type Database, EVENT_TABLES, queryRows } from '@astria/db';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { and, eq, sql } from 'drizzle-orm';
 import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
 import { type EventEnvelope, envelopeSchema } from './envelope.js';
+import { groupCommit } from './group-commit.js';
 import { PermanentDeliveryError, type Subscriber } from './transport.js';
 
 /** A handler gets the validated event and the transaction its effect must be written in. */
@@ -50,6 +51,13 @@ export interface ConsumerOptions {
   subscription?: string;
   handlers: EventHandlers;
   maxDeliveryCount?: number;
+  /**
+   * Group commit: at most this many inbox transactions run at once; deliveries that arrive meanwhile
+   * (other keys: a key is never in two deliveries at once) share the next one. Default 4.
+   */
+  maxConcurrentTx?: number;
+  /** The most deliveries one inbox transaction takes. Default 32. */
+  maxBatch?: number;
 }
 
 const tracer = trace.getTracer('@astria/events');
@@ -97,6 +105,33 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
       throw new Error(`${options.service} is not a subscriber of ${type} in the catalog`);
     }
   }
+  const commit = groupCommit<Delivery, DeliveryOutcome>(
+    { maxConcurrentTx: options.maxConcurrentTx ?? 4, maxBatch: options.maxBatch ?? 32 },
+    (batch) =>
+      options.database.db.transaction(async (tx) => {
+        // One multi-row inbox insert for the group; the handlers then run in key order (the order rows
+        // are locked in, the same in every transaction), each delivery's effect only if its row is new.
+        const rows = await queryRows<{ event_id: string }>(
+          tx,
+          sql`insert into ${tables.inbox} (subscription, event_id)
+            select ${subscription}, v.id from json_to_recordset(${JSON.stringify(batch.map((d) => ({ id: d.event.id })))}::json) as v(id uuid)
+            on conflict do nothing
+            returning event_id`,
+        );
+        const fresh = new Set(rows.map((r) => r.event_id.toLowerCase()));
+        const outcomes = new Map<Delivery, DeliveryOutcome>();
+        for (const delivery of [...batch].sort((a, b) => compareKeys(a.event.key, b.event.key))) {
+          const id = delivery.event.id.toLowerCase();
+          if (!fresh.delete(id)) {
+            outcomes.set(delivery, 'duplicate');
+            continue;
+          }
+          await delivery.step(tx);
+          outcomes.set(delivery, 'handled');
+        }
+        return batch.map((d) => outcomes.get(d) as DeliveryOutcome);
+      }),
+  );
   return {
     subscription,
     service: options.service,
@@ -142,16 +177,7 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
               if (seen.length > 0) return 'duplicate' as const;
               step = await handler.outsideTransaction(typed);
             }
-            return await options.database.db.transaction(async (tx) => {
-              const inserted = await tx
-                .insert(tables.inbox)
-                .values({ subscription, eventId: event.id })
-                .onConflictDoNothing()
-                .returning({ eventId: tables.inbox.eventId });
-              if (inserted.length === 0) return 'duplicate' as const;
-              await step(tx);
-              return 'handled' as const;
-            });
+            return await commit({ event, step });
           } catch (error) {
             span.setStatus({
               code: SpanStatusCode.ERROR,
@@ -190,4 +216,17 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
         });
     },
   };
+}
+
+type DeliveryOutcome = 'handled' | 'duplicate';
+
+interface Delivery {
+  event: EventEnvelope;
+  step: (tx: AppTransaction) => Promise<void>;
+}
+
+function compareKeys(a: string | null | undefined, b: string | null | undefined): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -2,6 +2,7 @@ export * from './catalog.js';
 export * from './consumer.js';
 export * from './dead-letters.js';
 export * from './envelope.js';
+export { type GroupCommitLimits, groupCommit } from './group-commit.js';
 export * from './metrics.js';
 export * from './outbox.js';
 export type { OutboundMessage, PhotoRejectionReason, Tier } from './payloads.js';
