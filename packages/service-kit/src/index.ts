@@ -3,6 +3,7 @@ export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 export { errorResponseSchema } from './error-response.js';
 export {
   HttpError,
+  httpRetryPolicy,
   isRetryable,
   NetworkError,
   parseRetryAfter,
@@ -16,7 +17,7 @@ export { type HealthCheck, type HealthOptions, type HealthStatus, healthPlugin }
 export { metricsPlugin } from './plugins/metrics.js';
 export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
-export { type BackoffPolicy, backoffDelay, type RetryPolicy, withRetry } from './retry.js';
+export { type BackoffPolicy, backoffDelay, type RetryPolicy, type RetrySchedule, withRetry } from './retry.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
 export {
   boundedJson,
