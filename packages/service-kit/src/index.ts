@@ -14,7 +14,7 @@ export {
 export { createLogger, type Logger, loggerOptions, silentLogger } from './logger.js';
 export { errorsPlugin } from './plugins/errors.js';
 export { type HealthCheck, type HealthOptions, type HealthStatus, healthPlugin } from './plugins/health.js';
-export { metricsPlugin } from './plugins/metrics.js';
+export { metricsPlugin, secondsBuckets } from './plugins/metrics.js';
 export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
 export { type BackoffPolicy, backoffDelay, type RetryPolicy, type RetrySchedule, withRetry } from './retry.js';
