@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@astria/db';
-import { createDatabaseOn } from '@astria/db/testing';
+import { createDatabaseOn, freePort } from '@astria/db/testing';
 import { type PaymentSimulator, startPaymentSimulator } from '@astria/simulators/payments';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 
@@ -15,17 +14,6 @@ export const VERIFY_TOKEN = 'chaos-verify-token';
 const GRAPH_TOKEN = 'chaos-graph-token';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A fresh, migrated database on the server of `baseUrl`; dropped by `drop()`. */
 export async function freshDatabase(
