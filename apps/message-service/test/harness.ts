@@ -1,8 +1,8 @@
 import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, createEventRuntime, MemoryTransport, type OutboundMessage } from '@astria/events';
-import { createService } from '@astria/service-host';
+import { buildEnvelope, catalog, type MemoryTransport, type OutboundMessage } from '@astria/events';
+import { buildTestService } from '@astria/service-host/testing';
 import {
   startWhatsAppSimulator,
   type WhatsAppSimulator,
@@ -10,7 +10,7 @@ import {
 } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { type MessageServiceAppOptions, messageServiceApp } from '../src/app.js';
 
 export const NUMBER_ID = '106540352242922';
@@ -75,31 +75,14 @@ export async function createHarness(
     ...simOptions,
   });
   const config = testConfig({ WHATSAPP_API_URL: sim.url, ...overrides });
-  const transport = new MemoryTransport({ retry: { baseMs: 20, maxMs: 200 } });
-  const registry = new Registry();
-  const events = createEventRuntime({
-    database: db,
+  const { app, transport, registry, startEvents } = await buildTestService({
     service: 'message-service',
-    transport,
-    registry,
-    relay: { safetyPollMs: 200 },
+    plugin: messageServiceApp,
+    options: { config, ...appOptions },
+    database: db,
+    transport: { retry: { baseMs: 20, maxMs: 200 } },
+    events: { relay: { safetyPollMs: 200 } },
   });
-  const app = await createService(
-    {
-      service: 'message-service',
-      config,
-      database: db,
-      transport,
-      events,
-      registry,
-      logger: false,
-      ownsDatabase: false,
-    },
-    messageServiceApp,
-    { config, ...appOptions },
-  );
-  await app.ready();
-  let started = false;
   return {
     app,
     database: db,
@@ -107,11 +90,7 @@ export async function createHarness(
     sim,
     config,
     registry,
-    async startEvents() {
-      started = true;
-      await transport.start();
-      await events.start();
-    },
+    startEvents,
     async quiesce() {
       await waitFor(
         async () =>
@@ -138,7 +117,6 @@ export async function createHarness(
       );
     },
     async close() {
-      void started;
       await app.close();
       await sim.close();
       if (!database) await db.destroy();
