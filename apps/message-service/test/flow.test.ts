@@ -1,6 +1,5 @@
 import { queryRows } from '@astria/db';
 import { waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type EventInput, type EventType } from '@astria/events';
 import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,20 +14,13 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   beforeAll(async () => {
     packs = await startPacksServer();
     h = await createHarness({ ASTRIA_API_URL: packs.url }, undefined, { autoStatuses: true });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    await h.serveWebhooks();
   });
   afterAll(async () => {
     await h.close();
     await packs.close();
   });
 
-  /** Publishes an event as another service would (through the transport). */
-  async function publish<T extends EventType>(type: T, data: EventInput<T>, key: string) {
-    const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
-    await h.transport.publish([{ envelope }]);
-  }
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to);
   const idsOf = (m: SentMessage | undefined) => {
     const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
@@ -64,7 +56,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(training[0]?.n).toBe(4);
     for (const [i, messageId] of photos.entries()) {
-      await publish(
+      await h.publish(
         'image_processed',
         { userId: user, messageId, photoId: `ph-${i}`, status: 'accepted', subjectClass: 'man' },
         user,
@@ -93,7 +85,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(JSON.stringify(cta.payload)).toContain(`client_reference_id=${user}`);
 
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -120,9 +112,9 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     });
     const requestId = requested[0]?.envelope.data.requestId as string;
 
-    await publish('tune_created', { requestId, userId: user, tuneId: 1504944, packId: 260, eta: null }, user);
+    await h.publish('tune_created', { requestId, userId: user, tuneId: 1504944, packId: 260, eta: null }, user);
     const images = [1, 2, 3].map((i) => ({ url: `https://cdn.example.com/${i}.jpg`, kind: 'image' as const }));
-    await publish('images_generated', { requestId, userId: user, tuneId: 1504944, packId: 260, images }, user);
+    await h.publish('images_generated', { requestId, userId: user, tuneId: 1504944, packId: 260, images }, user);
     await withIds(user, 'more:pack');
     const delivered = sentTo(user)
       .filter((m) => m.type === 'image')
@@ -236,7 +228,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   });
 
   it('stores pack preview videos and alerts support when training fails', async () => {
-    await publish(
+    await h.publish(
       'pack_images_updated',
       { packId: 260, subjectClass: 'man', url: 'https://cdn.example.com/260/man.mp4' },
       '260',
@@ -247,7 +239,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(rows[0]?.url).toBe('https://cdn.example.com/260/man.mp4');
     const user = '15550400001';
-    await publish('training_failed', { requestId: 'r-1', userId: user, reason: 'astria_422' }, user);
+    await h.publish('training_failed', { requestId: 'r-1', userId: user, reason: 'astria_422' }, user);
     await waitForSent(
       user,
       (m) => JSON.stringify(m.payload).includes('support@example.com'),

@@ -1,7 +1,15 @@
 import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type MemoryTransport, type OutboundMessage } from '@astria/events';
+import {
+  buildEnvelope,
+  catalog,
+  type EventInput,
+  type EventType,
+  type MemoryTransport,
+  type OutboundMessage,
+} from '@astria/events';
+import { type FakeOldApp, startFakeOldApp } from '@astria/rollout/testing';
 import { buildTestService } from '@astria/service-host/testing';
 import {
   startWhatsAppSimulator,
@@ -49,6 +57,13 @@ export interface Harness {
   config: MessageServiceConfig;
   registry: Registry;
   startEvents(): Promise<void>;
+  /**
+   * The app listens on loopback, the simulator posts its webhooks (inbound messages, statuses) there,
+   * and events start: the whole service over HTTP.
+   */
+  serveWebhooks(): Promise<void>;
+  /** Publishes an event as another service would (through the transport). */
+  publish<T extends EventType>(type: T, data: EventInput<T>, key: string): Promise<void>;
   /** Until every event of the outbox was published (and so handed to the sender and consumers). */
   quiesce(): Promise<void>;
   /**
@@ -91,6 +106,15 @@ export async function createHarness(
     config,
     registry,
     startEvents,
+    async serveWebhooks() {
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      sim.setWebhookUrl(`${address}/whatsapp/webhook`);
+      await startEvents();
+    },
+    async publish(type, data, key) {
+      const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
+      await transport.publish([{ envelope }]);
+    },
     async quiesce() {
       await waitFor(
         async () =>
@@ -120,6 +144,36 @@ export async function createHarness(
       await app.close();
       await sim.close();
       if (!database) await db.destroy();
+    },
+  };
+}
+
+export interface OldAppHarness {
+  h: Harness;
+  /** The old app's database (its own tables, not migrated by this repo). */
+  oldDb: TestDatabase;
+  oldApp: FakeOldApp;
+  close(): Promise<void>;
+}
+
+/** The move-over's setting: the fake old app on its own database, and the service forwarding to it, serving webhooks. */
+export async function startWithOldApp(overrides: Record<string, string> = {}): Promise<OldAppHarness> {
+  const oldDb = await createTestDatabase({ migrate: false });
+  const oldApp = await startFakeOldApp(oldDb);
+  const h = await createHarness({
+    MONOLITH_WEBHOOK_URL: `${oldApp.url}/whatsapp`,
+    MONOLITH_PAYMENT_URL: `${oldApp.url}/payment-received`,
+    ...overrides,
+  });
+  await h.serveWebhooks();
+  return {
+    h,
+    oldDb,
+    oldApp,
+    async close() {
+      await h.close();
+      await oldApp.close();
+      await oldDb.destroy();
     },
   };
 }

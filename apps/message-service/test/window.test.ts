@@ -1,6 +1,5 @@
 import { queryRows } from '@astria/db';
 import { waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type EventInput, type EventType } from '@astria/events';
 import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,19 +18,13 @@ describe('the 24-hour window: template, hold, release in order', () => {
   beforeAll(async () => {
     packs = await startPacksServer();
     h = await createHarness({ ASTRIA_API_URL: packs.url });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    await h.serveWebhooks();
   });
   afterAll(async () => {
     await h.close();
     await packs.close();
   });
 
-  async function publish<T extends EventType>(type: T, data: EventInput<T>, key: string) {
-    const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
-    await h.transport.publish([{ envelope }]);
-  }
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to && m.type !== 'reaction');
   const ids = (m: SentMessage | undefined) => {
     const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
@@ -63,7 +56,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
       photos.push((await h.sim.sendImage(user, mediaId, at())).wamid);
     }
     for (const [i, messageId] of photos.entries()) {
-      await publish(
+      await h.publish(
         'image_processed',
         { userId: user, messageId, photoId: `ph-${i}`, status: 'accepted', subjectClass: 'woman' },
         user,
@@ -90,7 +83,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     const before = sentTo(user).length;
 
     // The payment arrives now, ~40 h after the user's last message: a template, no free-form thanks.
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -119,7 +112,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     );
     const requestId = requested[0]?.envelope.data.requestId as string;
     expect(requestId).toBeTruthy();
-    await publish('tune_created', { requestId, userId: user, tuneId: 1504950, packId: 260, eta: null }, user);
+    await h.publish('tune_created', { requestId, userId: user, tuneId: 1504950, packId: 260, eta: null }, user);
     await quiesce();
     expect(
       sentTo(user)
@@ -143,7 +136,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
 
     // Images ready outside the window → the portraits template; the images after the tap, in order.
     const images = [1, 2, 3].map((i) => ({ url: `https://cdn.example.com/w${i}.jpg`, kind: 'image' as const }));
-    await publish('images_generated', { requestId, userId: user, tuneId: 1504950, packId: 260, images }, user);
+    await h.publish('images_generated', { requestId, userId: user, tuneId: 1504950, packId: 260, images }, user);
     const ready = await waitForSent(
       user,
       (m) => m.type === 'template' && (m.payload.template as { name: string }).name === 'astria_portraits_ready',
@@ -167,7 +160,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     await waitForSent(user, (m) => JSON.stringify(m.payload).includes('unsubscribed'), 'the opt-out confirmation');
     await quiesce();
     const before = sentTo(user).length;
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -203,7 +196,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     await quiesce();
     const before = sentTo(user).length;
     h.sim.failNext(1, { status: 400, code: 131047, message: 'Re-engagement message' });
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
