@@ -3,7 +3,7 @@ import { waitFor } from '@astria/db/testing';
 import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness, replyIdsOf } from './harness.js';
 import { startPacksServer } from './packs-server.js';
 
 /** The whole service over HTTP: simulator → webhook → conversation → outbox → sender → simulator. */
@@ -22,19 +22,11 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   });
 
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to);
-  const idsOf = (m: SentMessage | undefined) => {
-    const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
-    const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
-    const rows =
-      (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) =>
-        s.rows.map((r) => r.id),
-      ) ?? [];
-    return [...buttons, ...rows];
-  };
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
   const quiesce = () => h.quiesce();
-  const withIds = (to: string, id: string) => waitForSent(to, (m) => idsOf(m).includes(id), `a message with ${id}`);
+  const withIds = (to: string, id: string) =>
+    waitForSent(to, (m) => replyIdsOf(m).includes(id), `a message with ${id}`);
 
   it('walks a user from hello to delivered portraits and feedback', async () => {
     const user = '15550100001';

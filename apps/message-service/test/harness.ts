@@ -12,6 +12,7 @@ import {
 import { type FakeOldApp, startFakeOldApp } from '@astria/rollout/testing';
 import { buildTestService } from '@astria/service-host/testing';
 import {
+  type SentMessage,
   startWhatsAppSimulator,
   type WhatsAppSimulator,
   type WhatsAppSimulatorOptions,
@@ -176,4 +177,14 @@ export async function startWithOldApp(overrides: Record<string, string> = {}): P
       await oldDb.destroy();
     },
   };
+}
+
+/** The reply ids a sent interactive message offers: its buttons', then its list rows'. */
+export function replyIdsOf(m: SentMessage | undefined): string[] {
+  const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
+  const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
+  const rows =
+    (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) => s.rows.map((r) => r.id)) ??
+    [];
+  return [...buttons, ...rows];
 }

@@ -4,7 +4,7 @@ import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WINDOW_BUTTON_PAYLOAD } from '../src/conversation/window.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness, replyIdsOf } from './harness.js';
 import { startPacksServer } from './packs-server.js';
 
 /**
@@ -26,18 +26,10 @@ describe('the 24-hour window: template, hold, release in order', () => {
   });
 
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to && m.type !== 'reaction');
-  const ids = (m: SentMessage | undefined) => {
-    const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
-    const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
-    const rows =
-      (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) =>
-        s.rows.map((r) => r.id),
-      ) ?? [];
-    return [...buttons, ...rows];
-  };
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
-  const withIds = (to: string, id: string) => waitForSent(to, (m) => ids(m).includes(id), `a message with ${id}`);
+  const withIds = (to: string, id: string) =>
+    waitForSent(to, (m) => replyIdsOf(m).includes(id), `a message with ${id}`);
   const quiesce = () => h.quiesce();
   const hoursAgo = (hours: number, plusSeconds = 0) => Math.floor(Date.now() / 1000) - hours * 3600 + plusSeconds;
 
