@@ -1,5 +1,12 @@
-import { HttpError, isRetryable, NetworkError, request } from '@astria/service-kit';
-import { type RetryPolicy, withRetry } from './http-retry.js';
+import {
+  HttpError,
+  httpRetryPolicy,
+  isRetryable,
+  NetworkError,
+  type RetryPolicy,
+  request,
+  withRetry,
+} from '@astria/service-kit';
 
 /**
  * The Astria API client: Bearer auth, timeouts, retries with backoff + jitter on 429/5xx/network
@@ -97,14 +104,14 @@ export interface AstriaClientOptions {
 export class AstriaClient {
   constructor(private readonly options: AstriaClientOptions) {}
 
-  private policy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
-    return {
+  private policy(shouldRetry?: RetryPolicy['shouldRetry']): RetryPolicy {
+    return httpRetryPolicy({
       retries: this.options.retries,
       baseMs: this.options.retryBaseMs,
       maxMs: 120_000,
       ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
-      ...overrides,
-    };
+      ...(shouldRetry ? { shouldRetry } : {}),
+    });
   }
 
   private async call(
@@ -185,12 +192,12 @@ export class AstriaClient {
     const body = await this.json<unknown>(
       `/p/${params.packId}/tunes`,
       { method: 'POST', body: form },
-      this.policy({
-        shouldRetry: (error) =>
+      this.policy(
+        (error) =>
           isRetryable(error) &&
           !(error instanceof HttpError && error.status === 504) &&
           !(error instanceof NetworkError && error.timedOut),
-      }),
+      ),
     );
     if (body && typeof body === 'object' && typeof (body as AstriaTune).id === 'number') return body as AstriaTune;
     return null;

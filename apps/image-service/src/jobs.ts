@@ -1,8 +1,8 @@
 import { imaging, queryRows } from '@astria/db';
+import { backoffDelay } from '@astria/service-kit';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ImageContext } from './context.js';
 import { type PendingErasure, processPendingErasure } from './erasure.js';
-import { backoffDelay } from './http-retry.js';
 import {
   givenUpPhotoOutcome,
   JOBS_CHANNEL,
@@ -151,7 +151,7 @@ export class JobWorker {
         else await failPendingTune(this.ctx, row as PendingTune, 'astria_unavailable', message);
         return;
       }
-      const delayMs = backoffDelay(row.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+      const delayMs = backoffDelay(row.attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
       this.ctx.log.warn({ kind, id, attempts: row.attempts, delayMs, err: error }, 'job failed; will retry');
       const { table, key } = TABLES[kind];
       await this.ctx.database.db.execute(

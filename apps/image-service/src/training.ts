@@ -1,12 +1,12 @@
 import type { AppTransaction } from '@astria/db';
 import { imaging } from '@astria/db';
 import type { EventData, EventEnvelope } from '@astria/events';
+import { backoffDelay } from '@astria/service-kit';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AstriaError, type AstriaTune } from './astria-client.js';
 import type { ImageContext } from './context.js';
 import { callbackUrls } from './domain/callback-token.js';
 import { majorityCharacteristics } from './domain/inspection.js';
-import { backoffDelay } from './http-retry.js';
 import { JOBS_CHANNEL } from './photos.js';
 
 /** Astria's tune title for a request: unique per request, so a retry after a timeout returns the same tune. */
@@ -290,7 +290,9 @@ async function createWithLookup(
       const found = await lookup();
       if (found) return found;
       if (attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, ctx.config.ASTRIA_RETRY_BASE_MS)));
+      await new Promise((r) =>
+        setTimeout(r, backoffDelay(attempt, { baseMs: ctx.config.ASTRIA_RETRY_BASE_MS, maxMs: 60_000 })),
+      );
     }
   }
 }

@@ -1,5 +1,4 @@
-import { HttpError, request } from '@astria/service-kit';
-import { withRetry } from './http-retry.js';
+import { HttpError, httpRetryPolicy, type RetryPolicy, request, withRetry } from '@astria/service-kit';
 
 /** Why a photo could not be fetched: each becomes an `image_processed` rejection, never a retry loop. */
 export type MediaProblem = 'media_expired' | 'too_large' | 'unsupported_type';
@@ -40,7 +39,7 @@ export async function downloadWhatsAppMedia(
   mediaId: string,
 ): Promise<{ bytes: Buffer; mimeType: string }> {
   const headers = { authorization: `Bearer ${options.accessToken}`, 'user-agent': 'astria-bot/1.0' };
-  const policy = { retries: options.retries ?? 2, baseMs: options.retryBaseMs ?? 500, maxMs: 5000 };
+  const policy = httpRetryPolicy({ retries: options.retries ?? 2, baseMs: options.retryBaseMs ?? 500, maxMs: 5000 });
   for (let refresh = 0; ; refresh++) {
     const meta = await mediaUrl(options, mediaId, headers, policy);
     let res: Response;
@@ -70,7 +69,7 @@ async function mediaUrl(
   options: WhatsAppMediaOptions,
   mediaId: string,
   headers: Record<string, string>,
-  policy: { retries: number; baseMs: number; maxMs: number },
+  policy: RetryPolicy,
 ): Promise<{ url: string; mimeType: string }> {
   let meta: { url?: unknown; mime_type?: unknown; file_size?: unknown };
   try {

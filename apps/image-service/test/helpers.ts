@@ -7,15 +7,8 @@ import { type ImageServiceConfig, imageServiceConfigSchema, loadConfig } from '@
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
 import { resolveFfmpeg } from '@astria/dev-programs';
-import {
-  buildEnvelope,
-  catalog,
-  createEventRuntime,
-  type EventInput,
-  type EventType,
-  MemoryTransport,
-} from '@astria/events';
-import { createService } from '@astria/service-host';
+import { buildEnvelope, catalog, type EventInput, type EventType, type MemoryTransport } from '@astria/events';
+import { buildTestService } from '@astria/service-host/testing';
 import { type AstriaSimulator, type AstriaSimulatorOptions, startAstriaSimulator } from '@astria/simulators/astria';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
@@ -102,22 +95,17 @@ export async function startHarness(
     OUTBOX_SAFETY_POLL_MS: '50',
     ...options.env,
   });
-  const transport = new MemoryTransport({ retry: { baseMs: 5, maxMs: 20 } });
-  const events = createEventRuntime({
-    database,
+  const service = await buildTestService({
     service: 'image-service',
-    transport,
-    maxDeliveryCount: 3,
-    relay: { safetyPollMs: 50 },
+    plugin: imageServiceApp,
+    options: { config, schedulePreviews: options.schedulePreviews ?? false },
+    database,
+    transport: { retry: { baseMs: 5, maxMs: 20 } },
+    events: { maxDeliveryCount: 3, relay: { safetyPollMs: 50 } },
   });
-  app = await createService(
-    { service: 'image-service', config, database, transport, events, logger: false, ownsDatabase: false },
-    imageServiceApp,
-    { config, schedulePreviews: options.schedulePreviews ?? false },
-  );
-  await app.ready();
-  await transport.start();
-  await events.start();
+  app = service.app;
+  const { transport } = service;
+  await service.startEvents();
 
   const harness: Harness = {
     app,

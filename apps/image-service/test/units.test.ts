@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpError, isRetryable, NetworkError } from '@astria/service-kit';
+import { backoffDelay, HttpError, httpRetryPolicy, isRetryable, NetworkError, withRetry } from '@astria/service-kit';
 import { describe, expect, it } from 'vitest';
 import { LocalBlobStorage } from '../src/blob-storage.js';
 import { callbackToken, callbackUrls } from '../src/domain/callback-token.js';
 import { deliverableImages, MalformedCallbackError, parseCallbackBody } from '../src/domain/callbacks.js';
 import { characteristicsOf, judgeInspection, majorityCharacteristics } from '../src/domain/inspection.js';
-import { backoffDelay, withRetry } from '../src/http-retry.js';
 
 describe('inspection verdicts', () => {
   it('accepts a clean photo with its class and string characteristics', () => {
@@ -99,7 +98,7 @@ describe('retries', () => {
           calls++;
           throw new HttpError('x', 422, '');
         },
-        { retries: 3, baseMs: 1 },
+        httpRetryPolicy({ retries: 3, baseMs: 1, maxMs: 60_000 }),
       ),
     ).rejects.toThrow(HttpError);
     expect(calls).toBe(1);
@@ -110,16 +109,16 @@ describe('retries', () => {
         if (calls < 3) throw new HttpError('x', 502, '');
         return 'ok';
       },
-      { retries: 3, baseMs: 1 },
+      httpRetryPolicy({ retries: 3, baseMs: 1, maxMs: 60_000 }),
     );
     expect([value, calls]).toEqual(['ok', 3]);
   });
   it('backs off exponentially with jitter, capped', () => {
     for (let i = 0; i < 20; i++) {
-      const d = backoffDelay(3, 100, 1000);
+      const d = backoffDelay(3, { baseMs: 100, maxMs: 1000 });
       expect(d).toBeGreaterThanOrEqual(200);
       expect(d).toBeLessThanOrEqual(400);
-      expect(backoffDelay(10, 100, 1000)).toBeLessThanOrEqual(1000);
+      expect(backoffDelay(10, { baseMs: 100, maxMs: 1000 })).toBeLessThanOrEqual(1000);
     }
   });
 });

@@ -1,18 +1,17 @@
-import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { type TestDatabase, waitFor } from '@astria/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import type { MaintenanceCommand } from '../src/runs.js';
 import { createScheduler } from '../src/scheduler.js';
-import { buildApp, ensureMessagingTables, gate, recordingImageMaintenance, testConfig } from './helpers.js';
+import { buildApp, gate, maintenanceTestDatabase, recordingImageMaintenance, testConfig } from './helpers.js';
 
 let database: TestDatabase;
 let app: FastifyInstance;
 const images = recordingImageMaintenance({ reconcile: async () => ({ checked: 1, recovered: 1, pending: 0 }) });
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureMessagingTables(database);
+  database = await maintenanceTestDatabase();
   app = await buildApp(database, { config: testConfig(), imageMaintenance: images.provider });
 });
 afterAll(async () => {

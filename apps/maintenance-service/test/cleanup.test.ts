@@ -1,5 +1,5 @@
 import type { Database } from '@astria/db';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import type { TestDatabase } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CleanupStep } from '../src/cleanup.js';
@@ -7,13 +7,12 @@ import { type RunSummary, runCommand } from '../src/jobs.js';
 import { silentLogger } from '../src/logger.js';
 import { rowRules } from '../src/retention.js';
 import { cleanRows } from '../src/row-cleanup.js';
-import { count, ensureMessagingTables, recordingImageMaintenance, testConfig } from './helpers.js';
+import { count, maintenanceTestDatabase, recordingImageMaintenance, testConfig } from './helpers.js';
 
 let database: TestDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureMessagingTables(database);
+  database = await maintenanceTestDatabase();
 });
 afterAll(async () => {
   await database?.destroy();

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import type { TestDatabase } from '@astria/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs, runCli } from '../src/cli-run.js';
-import { ensureMessagingTables, REQUIRED_ENV, recordingImageMaintenance } from './helpers.js';
+import { maintenanceTestDatabase, REQUIRED_ENV, recordingImageMaintenance } from './helpers.js';
 
 describe('parseArgs', () => {
   it('accepts the commands and --dry-run, refuses anything else', () => {
@@ -24,8 +24,7 @@ describe('one-shot commands', () => {
 
   beforeAll(async () => {
     if (process.env.DATABASE_URL) {
-      database = await createTestDatabase();
-      await ensureMessagingTables(database);
+      database = await maintenanceTestDatabase();
       env = { ...REQUIRED_ENV, DATABASE_URL: database.url as string };
     } else {
       env = { ...REQUIRED_ENV, PGLITE_DATA_DIR: 'memory', RUN_MIGRATIONS: 'true' };

@@ -91,10 +91,16 @@ export async function buildApp(
   return app;
 }
 
-/** The app with default test options on a fresh database; close() closes both. */
-export async function startApp(): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+/** A fresh migrated database with the message service's tables the maintenance jobs read. */
+export async function maintenanceTestDatabase(): Promise<TestDatabase> {
   const database = await createTestDatabase();
   await ensureMessagingTables(database);
+  return database;
+}
+
+/** The app with default test options on a fresh database; close() closes both. */
+export async function startApp(): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  const database = await maintenanceTestDatabase();
   const app = await buildApp(database, {
     config: testConfig(),
     imageMaintenance: recordingImageMaintenance().provider,

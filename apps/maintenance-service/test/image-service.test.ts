@@ -2,21 +2,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import type { TestDatabase } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageMaintenanceFromPackage } from '../src/image-maintenance.js';
 import { runCommand } from '../src/jobs.js';
 import { silentLogger } from '../src/logger.js';
-import { count, ensureMessagingTables, testConfig } from './helpers.js';
+import { count, maintenanceTestDatabase, testConfig } from './helpers.js';
 
 // The real image service's maintenance, loaded the way production loads it: the contract end to end.
 let database: TestDatabase;
 let blobDir: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureMessagingTables(database);
+  database = await maintenanceTestDatabase();
   blobDir = await mkdtemp(join(tmpdir(), 'maintenance-blobs-'));
 });
 afterAll(async () => {

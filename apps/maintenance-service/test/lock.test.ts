@@ -1,17 +1,16 @@
 import { createDatabase } from '@astria/db';
-import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { type TestDatabase, waitFor } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/jobs.js';
 import { LOCK_KEYS, withAdvisoryLock } from '../src/lock.js';
 import { silentLogger } from '../src/logger.js';
-import { count, ensureMessagingTables, gate, recordingImageMaintenance, testConfig } from './helpers.js';
+import { count, gate, maintenanceTestDatabase, recordingImageMaintenance, testConfig } from './helpers.js';
 
 let database: TestDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureMessagingTables(database);
+  database = await maintenanceTestDatabase();
 });
 afterAll(async () => {
   await database?.destroy();

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
+import type { TestDatabase } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,13 +6,12 @@ import { runCommand } from '../src/jobs.js';
 import { silentLogger } from '../src/logger.js';
 import { createMaintenanceMetrics } from '../src/metrics.js';
 import { createRunHistory } from '../src/runs.js';
-import { ensureMessagingTables, recordingImageMaintenance, testConfig } from './helpers.js';
+import { maintenanceTestDatabase, recordingImageMaintenance, testConfig } from './helpers.js';
 
 let database: TestDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureMessagingTables(database);
+  database = await maintenanceTestDatabase();
   await database.db.execute(sql`insert into messaging.conversations (user_id, state, updated_at) values
     ('972501234567', 'training', now() - interval '5 hours'),
     ('972507654321', 'training', now() - interval '4 hours'),

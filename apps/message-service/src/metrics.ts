@@ -1,3 +1,4 @@
+import { secondsBuckets } from '@astria/service-kit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface MessageMetrics {
@@ -52,7 +53,7 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_ingest_duration_seconds',
       help: 'Webhook POST: from verified body to committed transaction',
       labelNames: ['outcome'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: secondsBuckets(0.001, 2.5),
       registers: [registry],
     }),
     groupSize: new Histogram({
@@ -77,7 +78,7 @@ export function registerMessageMetrics(registry: Registry): MessageMetrics {
       name: 'whatsapp_send_duration_seconds',
       help: 'One outbound send, throttle and retries included',
       labelNames: ['outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: secondsBuckets(0.005, 10),
       registers: [registry],
     }),
     sendRetries: new Counter({

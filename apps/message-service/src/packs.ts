@@ -1,5 +1,5 @@
+import { type RetrySchedule, withRetry } from '@astria/service-kit';
 import type { Pack } from './conversation/types.js';
-import { type RetryPolicy, withRetries } from './retry-policy.js';
 
 export class AstriaApiError extends Error {
   constructor(
@@ -19,7 +19,7 @@ export interface PacksClientOptions {
   apiKey: string;
   ttlMs: number;
   timeoutMs?: number;
-  retry?: RetryPolicy;
+  retry?: RetrySchedule;
   /** After a failed refresh, how long to serve what we have before trying again. */
   failureBackoffMs?: number;
   now?: () => number;
@@ -63,7 +63,7 @@ export class PacksClient {
 
   async fetchPacks(): Promise<Pack[]> {
     const url = `${this.options.baseUrl.replace(/\/$/, '')}/packs`;
-    return withRetries(
+    return withRetry(
       async () => {
         let response: Response;
         try {
@@ -82,8 +82,10 @@ export class PacksClient {
         if (!Array.isArray(body)) throw new AstriaApiError('GET /packs did not return an array', response.status);
         return body.map(toPack).filter((p): p is Pack => p !== null);
       },
-      this.options.retry ?? { attempts: 2, baseMs: 200, maxMs: 1000 },
-      (error) => error instanceof AstriaApiError && error.retryable,
+      {
+        ...(this.options.retry ?? { retries: 1, baseMs: 200, maxMs: 1000 }),
+        shouldRetry: (error) => error instanceof AstriaApiError && error.retryable,
+      },
     );
   }
 

@@ -7,7 +7,7 @@ import {
 import { HttpError, request } from '@astria/service-kit';
 import { type CommandIo, type CommandLine, parseCommand } from '@astria/service-kit/cli';
 import type { Language } from './conversation/types.js';
-import { resolveTemplates, TEMPLATE_PURPOSES, type TemplatePurpose } from './conversation/window.js';
+import { resolveTemplates, SHIPPED_TEMPLATES, TEMPLATE_PURPOSES, type TemplatePurpose } from './conversation/window.js';
 
 export const USAGE = `Usage: pnpm whatsapp templates [--submit-missing]
 
@@ -22,22 +22,6 @@ Options:
 
 Reads WHATSAPP_API_URL, WHATSAPP_API_KEY, WHATSAPP_WABA_ID, WHATSAPP_TEMPLATES (.env too).
 Exit status: 0 every template approved (or submitted), 1 some missing or not approved, 2 usage, 78 configuration.`;
-
-/** The texts the repo ships for each window template (docs/operations/whatsapp-templates.md). */
-export const TEMPLATE_TEXTS: Record<TemplatePurpose, Record<Language, { body: string; button: string }>> = {
-  payment_received: {
-    en: { body: 'Payment received, training started. Tap below to get the details.', button: 'Continue' },
-    he: { body: 'התשלום התקבל, האימון התחיל. לחצו למטה לפרטים.', button: 'המשך' },
-  },
-  images_ready: {
-    en: { body: 'Your portraits are ready!', button: 'Send them' },
-    he: { body: 'הפורטרטים שלך מוכנים!', button: 'שלחו אותם' },
-  },
-  follow_up: {
-    en: { body: 'We have an update about your portraits.', button: 'Continue' },
-    he: { body: 'יש לנו עדכון לגבי הפורטרטים שלך.', button: 'המשך' },
-  },
-};
 
 export type ParsedArgs = CommandLine<{ kind: 'list'; submitMissing: boolean }>;
 
@@ -132,7 +116,7 @@ export async function templateStatus(
       const key = `${row.name}:${row.code}`;
       if (!seen.has(key)) {
         seen.add(key);
-        const text = TEMPLATE_TEXTS[row.purpose][row.language];
+        const text = SHIPPED_TEMPLATES[row.purpose].texts[row.language];
         const answer = await api.submit({ name: row.name, language: row.code, ...text });
         submitted.push({ ...row, status: answer.status });
       }

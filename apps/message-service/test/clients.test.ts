@@ -41,7 +41,7 @@ describe('Astria packs client', () => {
 
   it('serves the last good answer when Astria fails, and throws when nothing is cached', async () => {
     let now = 0;
-    const retry = { attempts: 2, baseMs: 1, maxMs: 2 };
+    const retry = { retries: 1, baseMs: 1, maxMs: 2 };
     const client = new PacksClient({ baseUrl: server.url, apiKey: 'astria-key', ttlMs: 10, now: () => now, retry });
     const good = await client.list();
     server.state.failWith = 503;
@@ -70,7 +70,7 @@ describe('Graph client against the simulator', () => {
       baseUrl: sim.url,
       accessToken: 'tok',
       phoneNumberId: '111',
-      retry: { attempts: 4, baseMs: 1, maxMs: 5 },
+      retry: { retries: 3, baseMs: 1, maxMs: 5 },
       onRetry: (error) => retried.push(error.label),
     });
   });
@@ -161,7 +161,7 @@ describe('Graph client against the simulator', () => {
       baseUrl: 'http://127.0.0.1:9/v21.0',
       accessToken: 't',
       phoneNumberId: '1',
-      retry: { attempts: 2, baseMs: 1, maxMs: 1 },
+      retry: { retries: 1, baseMs: 1, maxMs: 1 },
     });
     await expect(offline.send('1', { kind: 'text', body: 'x' })).rejects.toMatchObject({
       retryable: true,

@@ -1,10 +1,9 @@
 import { queryRows } from '@astria/db';
 import { waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type EventInput, type EventType } from '@astria/events';
 import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness, replyIdsOf } from './harness.js';
 import { startPacksServer } from './packs-server.js';
 
 /** The whole service over HTTP: simulator → webhook → conversation → outbox → sender → simulator. */
@@ -15,34 +14,19 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   beforeAll(async () => {
     packs = await startPacksServer();
     h = await createHarness({ ASTRIA_API_URL: packs.url }, undefined, { autoStatuses: true });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    await h.serveWebhooks();
   });
   afterAll(async () => {
     await h.close();
     await packs.close();
   });
 
-  /** Publishes an event as another service would (through the transport). */
-  async function publish<T extends EventType>(type: T, data: EventInput<T>, key: string) {
-    const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
-    await h.transport.publish([{ envelope }]);
-  }
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to);
-  const idsOf = (m: SentMessage | undefined) => {
-    const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
-    const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
-    const rows =
-      (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) =>
-        s.rows.map((r) => r.id),
-      ) ?? [];
-    return [...buttons, ...rows];
-  };
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
   const quiesce = () => h.quiesce();
-  const withIds = (to: string, id: string) => waitForSent(to, (m) => idsOf(m).includes(id), `a message with ${id}`);
+  const withIds = (to: string, id: string) =>
+    waitForSent(to, (m) => replyIdsOf(m).includes(id), `a message with ${id}`);
 
   it('walks a user from hello to delivered portraits and feedback', async () => {
     const user = '15550100001';
@@ -64,7 +48,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(training[0]?.n).toBe(4);
     for (const [i, messageId] of photos.entries()) {
-      await publish(
+      await h.publish(
         'image_processed',
         { userId: user, messageId, photoId: `ph-${i}`, status: 'accepted', subjectClass: 'man' },
         user,
@@ -93,7 +77,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(JSON.stringify(cta.payload)).toContain(`client_reference_id=${user}`);
 
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -120,9 +104,9 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     });
     const requestId = requested[0]?.envelope.data.requestId as string;
 
-    await publish('tune_created', { requestId, userId: user, tuneId: 1504944, packId: 260, eta: null }, user);
+    await h.publish('tune_created', { requestId, userId: user, tuneId: 1504944, packId: 260, eta: null }, user);
     const images = [1, 2, 3].map((i) => ({ url: `https://cdn.example.com/${i}.jpg`, kind: 'image' as const }));
-    await publish('images_generated', { requestId, userId: user, tuneId: 1504944, packId: 260, images }, user);
+    await h.publish('images_generated', { requestId, userId: user, tuneId: 1504944, packId: 260, images }, user);
     await withIds(user, 'more:pack');
     const delivered = sentTo(user)
       .filter((m) => m.type === 'image')
@@ -237,7 +221,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
   });
 
   it('stores pack preview videos and alerts support when training fails', async () => {
-    await publish(
+    await h.publish(
       'pack_images_updated',
       { packId: 260, subjectClass: 'man', url: 'https://cdn.example.com/260/man.mp4' },
       '260',
@@ -248,7 +232,7 @@ describe('message service end to end (webhook, consumers, ordered sender)', () =
     );
     expect(rows[0]?.url).toBe('https://cdn.example.com/260/man.mp4');
     const user = '15550400001';
-    await publish('training_failed', { requestId: 'r-1', userId: user, reason: 'astria_422' }, user);
+    await h.publish('training_failed', { requestId: 'r-1', userId: user, reason: 'astria_422' }, user);
     await waitForSent(
       user,
       (m) => JSON.stringify(m.payload).includes('support@example.com'),

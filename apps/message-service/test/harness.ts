@@ -1,16 +1,25 @@
 import { loadConfig, type MessageServiceConfig, messageServiceConfigSchema } from '@astria/config';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, createEventRuntime, MemoryTransport, type OutboundMessage } from '@astria/events';
-import { createService } from '@astria/service-host';
 import {
+  buildEnvelope,
+  catalog,
+  type EventInput,
+  type EventType,
+  type MemoryTransport,
+  type OutboundMessage,
+} from '@astria/events';
+import { type FakeOldApp, startFakeOldApp } from '@astria/rollout/testing';
+import { buildTestService } from '@astria/service-host/testing';
+import {
+  type SentMessage,
   startWhatsAppSimulator,
   type WhatsAppSimulator,
   type WhatsAppSimulatorOptions,
 } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { type MessageServiceAppOptions, messageServiceApp } from '../src/app.js';
 
 export const NUMBER_ID = '106540352242922';
@@ -49,6 +58,13 @@ export interface Harness {
   config: MessageServiceConfig;
   registry: Registry;
   startEvents(): Promise<void>;
+  /**
+   * The app listens on loopback, the simulator posts its webhooks (inbound messages, statuses) there,
+   * and events start: the whole service over HTTP.
+   */
+  serveWebhooks(): Promise<void>;
+  /** Publishes an event as another service would (through the transport). */
+  publish<T extends EventType>(type: T, data: EventInput<T>, key: string): Promise<void>;
   /** Until every event of the outbox was published (and so handed to the sender and consumers). */
   quiesce(): Promise<void>;
   /**
@@ -75,31 +91,14 @@ export async function createHarness(
     ...simOptions,
   });
   const config = testConfig({ WHATSAPP_API_URL: sim.url, ...overrides });
-  const transport = new MemoryTransport({ retry: { baseMs: 20, maxMs: 200 } });
-  const registry = new Registry();
-  const events = createEventRuntime({
-    database: db,
+  const { app, transport, registry, startEvents } = await buildTestService({
     service: 'message-service',
-    transport,
-    registry,
-    relay: { safetyPollMs: 200 },
+    plugin: messageServiceApp,
+    options: { config, ...appOptions },
+    database: db,
+    transport: { retry: { baseMs: 20, maxMs: 200 } },
+    events: { relay: { safetyPollMs: 200 } },
   });
-  const app = await createService(
-    {
-      service: 'message-service',
-      config,
-      database: db,
-      transport,
-      events,
-      registry,
-      logger: false,
-      ownsDatabase: false,
-    },
-    messageServiceApp,
-    { config, ...appOptions },
-  );
-  await app.ready();
-  let started = false;
   return {
     app,
     database: db,
@@ -107,10 +106,15 @@ export async function createHarness(
     sim,
     config,
     registry,
-    async startEvents() {
-      started = true;
-      await transport.start();
-      await events.start();
+    startEvents,
+    async serveWebhooks() {
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      sim.setWebhookUrl(`${address}/whatsapp/webhook`);
+      await startEvents();
+    },
+    async publish(type, data, key) {
+      const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
+      await transport.publish([{ envelope }]);
     },
     async quiesce() {
       await waitFor(
@@ -138,10 +142,49 @@ export async function createHarness(
       );
     },
     async close() {
-      void started;
       await app.close();
       await sim.close();
       if (!database) await db.destroy();
     },
   };
+}
+
+export interface OldAppHarness {
+  h: Harness;
+  /** The old app's database (its own tables, not migrated by this repo). */
+  oldDb: TestDatabase;
+  oldApp: FakeOldApp;
+  close(): Promise<void>;
+}
+
+/** The move-over's setting: the fake old app on its own database, and the service forwarding to it, serving webhooks. */
+export async function startWithOldApp(overrides: Record<string, string> = {}): Promise<OldAppHarness> {
+  const oldDb = await createTestDatabase({ migrate: false });
+  const oldApp = await startFakeOldApp(oldDb);
+  const h = await createHarness({
+    MONOLITH_WEBHOOK_URL: `${oldApp.url}/whatsapp`,
+    MONOLITH_PAYMENT_URL: `${oldApp.url}/payment-received`,
+    ...overrides,
+  });
+  await h.serveWebhooks();
+  return {
+    h,
+    oldDb,
+    oldApp,
+    async close() {
+      await h.close();
+      await oldApp.close();
+      await oldDb.destroy();
+    },
+  };
+}
+
+/** The reply ids a sent interactive message offers: its buttons', then its list rows'. */
+export function replyIdsOf(m: SentMessage | undefined): string[] {
+  const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
+  const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
+  const rows =
+    (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) => s.rows.map((r) => r.id)) ??
+    [];
+  return [...buttons, ...rows];
 }

@@ -1,11 +1,11 @@
 import { queryRows } from '@astria/db';
-import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { type TestDatabase, waitFor } from '@astria/db/testing';
 import { buildEnvelope, catalog } from '@astria/events';
 import { setStage } from '@astria/rollout';
-import { type FakeOldApp, startFakeOldApp } from '@astria/rollout/testing';
+import type { FakeOldApp } from '@astria/rollout/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './harness.js';
+import { type Harness, type OldAppHarness, startWithOldApp } from './harness.js';
 
 const OLD = '972501110001';
 const NEW = '972501110002';
@@ -17,21 +17,14 @@ const DOWN_FOR_GOOD = '972501110003';
  * fake old app, which is down for a while. PGlite, or PostgreSQL with DATABASE_URL.
  */
 describe(`move-over: forwarding to the old app through the outbox (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let started: OldAppHarness;
   let h: Harness;
   let oldDb: TestDatabase;
   let oldApp: FakeOldApp;
 
   beforeAll(async () => {
-    oldDb = await createTestDatabase({ migrate: false });
-    oldApp = await startFakeOldApp(oldDb);
-    h = await createHarness({
-      MONOLITH_WEBHOOK_URL: `${oldApp.url}/whatsapp`,
-      MONOLITH_PAYMENT_URL: `${oldApp.url}/payment-received`,
-      ROLLOUT_STAGE_TTL_MS: '20',
-    });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    started = await startWithOldApp({ ROLLOUT_STAGE_TTL_MS: '20' });
+    ({ h, oldDb, oldApp } = started);
     await setStage(h.database.db, { stage: 'canary', percent: 0, allow: [NEW], deny: [] }, 'test');
     await waitFor(async () => (await h.app.rolloutStage.current()).stage === 'canary', {
       timeoutMs: 5000,
@@ -39,9 +32,7 @@ describe(`move-over: forwarding to the old app through the outbox (${process.env
     });
   });
   afterAll(async () => {
-    await h?.close();
-    await oldApp?.close();
-    await oldDb?.destroy();
+    await started?.close();
   });
 
   const count = async (query: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(h.database.db, query))[0]?.n;

@@ -1,11 +1,11 @@
 import { queryRows } from '@astria/db';
-import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
+import { type TestDatabase, waitFor } from '@astria/db/testing';
 import { buildEnvelope, catalog } from '@astria/events';
 import { formatShadowReport, shadowReport } from '@astria/rollout';
-import { type FakeOldApp, startFakeOldApp } from '@astria/rollout/testing';
+import type { FakeOldApp } from '@astria/rollout/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './harness.js';
+import { type Harness, type OldAppHarness, startWithOldApp } from './harness.js';
 
 const ALICE = '15551230001';
 const BOB = '15551230002';
@@ -16,25 +16,17 @@ const BOB = '15551230002';
  * the states. PGlite, or PostgreSQL with DATABASE_URL.
  */
 describe(`move-over: the shadow stage (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let started: OldAppHarness;
   let h: Harness;
   let oldDb: TestDatabase;
   let oldApp: FakeOldApp;
 
   beforeAll(async () => {
-    oldDb = await createTestDatabase({ migrate: false });
-    oldApp = await startFakeOldApp(oldDb);
-    h = await createHarness({
-      MONOLITH_WEBHOOK_URL: `${oldApp.url}/whatsapp`,
-      MONOLITH_PAYMENT_URL: `${oldApp.url}/payment-received`,
-    });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    started = await startWithOldApp();
+    ({ h, oldDb, oldApp } = started);
   });
   afterAll(async () => {
-    await h?.close();
-    await oldApp?.close();
-    await oldDb?.destroy();
+    await started?.close();
   });
 
   const suppressed = async (userId: string) =>

@@ -19,9 +19,7 @@ describe('template reminders', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    await h.serveWebhooks();
   });
   afterAll(async () => {
     await h.close();

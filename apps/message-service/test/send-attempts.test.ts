@@ -30,7 +30,7 @@ describe('a send redelivered after an interrupted attempt', () => {
         baseUrl: sim.url,
         accessToken: 'tok',
         phoneNumberId: '111',
-        retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+        retry: { retries: 1, baseMs: 1, maxMs: 2 },
       }),
       limiter: { acquire: async () => {} },
       pacer: new PairPacer({ intervalMs: 1, burst: 100 }),

@@ -1,6 +1,7 @@
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseArgs, runTemplatesCli, TEMPLATE_TEXTS } from '../src/templates-cli.js';
+import { SHIPPED_TEMPLATES } from '../src/conversation/window.js';
+import { parseArgs, runTemplatesCli } from '../src/templates-cli.js';
 import { API_KEY, APP_SECRET, NUMBER_ID } from './harness.js';
 
 const WABA = '102290129340398';
@@ -63,7 +64,7 @@ describe('pnpm whatsapp templates (against the WhatsApp simulator)', () => {
     const ready = library.find((t) => t.name === 'astria_portraits_ready' && t.language === 'he');
     expect(ready?.category).toBe('UTILITY');
     expect(ready?.components).toEqual([
-      { type: 'BODY', text: TEMPLATE_TEXTS.images_ready.he.body },
+      { type: 'BODY', text: SHIPPED_TEMPLATES.images_ready.texts.he.body },
       { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'שלחו אותם' }] },
     ]);
 

@@ -1,11 +1,10 @@
 import { queryRows } from '@astria/db';
 import { waitFor } from '@astria/db/testing';
-import { buildEnvelope, catalog, type EventInput, type EventType } from '@astria/events';
 import type { SentMessage } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WINDOW_BUTTON_PAYLOAD } from '../src/conversation/window.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness, replyIdsOf } from './harness.js';
 import { startPacksServer } from './packs-server.js';
 
 /**
@@ -19,32 +18,18 @@ describe('the 24-hour window: template, hold, release in order', () => {
   beforeAll(async () => {
     packs = await startPacksServer();
     h = await createHarness({ ASTRIA_API_URL: packs.url });
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    h.sim.setWebhookUrl(`${address}/whatsapp/webhook`);
-    await h.startEvents();
+    await h.serveWebhooks();
   });
   afterAll(async () => {
     await h.close();
     await packs.close();
   });
 
-  async function publish<T extends EventType>(type: T, data: EventInput<T>, key: string) {
-    const envelope = buildEnvelope(type, catalog[type].version, data, { source: catalog[type].producer, key });
-    await h.transport.publish([{ envelope }]);
-  }
   const sentTo = (to: string) => h.sim.sent.filter((m) => m.to === to && m.type !== 'reaction');
-  const ids = (m: SentMessage | undefined) => {
-    const action = (m?.payload.interactive as { action?: Record<string, unknown> } | undefined)?.action;
-    const buttons = (action?.buttons as Array<{ reply: { id: string } }> | undefined)?.map((b) => b.reply.id) ?? [];
-    const rows =
-      (action?.sections as Array<{ rows: Array<{ id: string }> }> | undefined)?.flatMap((s) =>
-        s.rows.map((r) => r.id),
-      ) ?? [];
-    return [...buttons, ...rows];
-  };
   const waitForSent = (to: string, predicate: (m: SentMessage) => boolean, what: string) =>
     waitFor(() => sentTo(to).find(predicate), { timeoutMs: 10_000, what });
-  const withIds = (to: string, id: string) => waitForSent(to, (m) => ids(m).includes(id), `a message with ${id}`);
+  const withIds = (to: string, id: string) =>
+    waitForSent(to, (m) => replyIdsOf(m).includes(id), `a message with ${id}`);
   const quiesce = () => h.quiesce();
   const hoursAgo = (hours: number, plusSeconds = 0) => Math.floor(Date.now() / 1000) - hours * 3600 + plusSeconds;
 
@@ -63,7 +48,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
       photos.push((await h.sim.sendImage(user, mediaId, at())).wamid);
     }
     for (const [i, messageId] of photos.entries()) {
-      await publish(
+      await h.publish(
         'image_processed',
         { userId: user, messageId, photoId: `ph-${i}`, status: 'accepted', subjectClass: 'woman' },
         user,
@@ -90,7 +75,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     const before = sentTo(user).length;
 
     // The payment arrives now, ~40 h after the user's last message: a template, no free-form thanks.
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -119,7 +104,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     );
     const requestId = requested[0]?.envelope.data.requestId as string;
     expect(requestId).toBeTruthy();
-    await publish('tune_created', { requestId, userId: user, tuneId: 1504950, packId: 260, eta: null }, user);
+    await h.publish('tune_created', { requestId, userId: user, tuneId: 1504950, packId: 260, eta: null }, user);
     await quiesce();
     expect(
       sentTo(user)
@@ -143,7 +128,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
 
     // Images ready outside the window → the portraits template; the images after the tap, in order.
     const images = [1, 2, 3].map((i) => ({ url: `https://cdn.example.com/w${i}.jpg`, kind: 'image' as const }));
-    await publish('images_generated', { requestId, userId: user, tuneId: 1504950, packId: 260, images }, user);
+    await h.publish('images_generated', { requestId, userId: user, tuneId: 1504950, packId: 260, images }, user);
     const ready = await waitForSent(
       user,
       (m) => m.type === 'template' && (m.payload.template as { name: string }).name === 'astria_portraits_ready',
@@ -167,7 +152,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     await waitForSent(user, (m) => JSON.stringify(m.payload).includes('unsubscribed'), 'the opt-out confirmation');
     await quiesce();
     const before = sentTo(user).length;
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',
@@ -203,7 +188,7 @@ describe('the 24-hour window: template, hold, release in order', () => {
     await quiesce();
     const before = sentTo(user).length;
     h.sim.failNext(1, { status: 400, code: 131047, message: 'Re-engagement message' });
-    await publish(
+    await h.publish(
       'payment_received',
       {
         provider: 'stripe',

@@ -1,3 +1,4 @@
+import { secondsBuckets } from '@astria/service-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Provider } from './payment.js';
 
@@ -36,7 +37,7 @@ export function registerPaymentMetrics(registry: Registry): PaymentMetrics {
     name: 'payment_webhook_duration_seconds',
     help: 'Time to process a payment webhook (verify, store, publish), by provider and outcome',
     labelNames: ['provider', 'outcome'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: secondsBuckets(0.001, 5),
     registers: [registry],
   });
   const paymentsTotal = new Counter({

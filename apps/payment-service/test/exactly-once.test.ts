@@ -1,9 +1,6 @@
-import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
-import { createEventRuntime, type EventRuntime, MemoryTransport } from '@astria/events';
-import { createService } from '@astria/service-host';
+import type { TestDatabase } from '@astria/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paymentServiceApp } from '../src/index.js';
 import {
   fixture,
   outboxEnvelopes,
@@ -13,7 +10,6 @@ import {
   storedPayments,
   stripeEvent,
   type TestApp,
-  testConfig,
 } from './helpers.js';
 
 // On PostgreSQL (DATABASE_URL set) these are real concurrent transactions on a pool of 25
@@ -61,47 +57,33 @@ describe('exactly once under concurrent replays', () => {
 });
 
 describe('the payment row and its event commit together', () => {
+  let t: TestApp;
   let database: TestDatabase;
   let app: FastifyInstance;
   let failNextPublish = true;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const transport = new MemoryTransport();
-    const real = createEventRuntime({ database, service: 'payment-service', transport });
-    // An outbox that fails once after the payment row was inserted (e.g. the connection dropped).
-    const events: EventRuntime = {
-      ...real,
-      outbox: {
-        service: real.outbox.service,
-        add: async (tx, type, data, options) => {
-          if (failNextPublish) {
-            failNextPublish = false;
-            throw new Error('outbox write failed');
-          }
-          return real.outbox.add(tx, type, data, options);
+    t = await startTestApp({
+      // An outbox that fails once after the payment row was inserted (e.g. the connection dropped).
+      wrapEvents: (real) => ({
+        ...real,
+        outbox: {
+          service: real.outbox.service,
+          add: async (tx, type, data, options) => {
+            if (failNextPublish) {
+              failNextPublish = false;
+              throw new Error('outbox write failed');
+            }
+            return real.outbox.add(tx, type, data, options);
+          },
+          addMany: (tx, pending) => real.outbox.addMany(tx, pending),
         },
-        addMany: (tx, pending) => real.outbox.addMany(tx, pending),
-      },
-    };
-    app = await createService(
-      {
-        service: 'payment-service',
-        config: { LOG_LEVEL: 'silent' },
-        database,
-        transport,
-        events,
-        logger: false,
-        ownsDatabase: false,
-      },
-      paymentServiceApp,
-      { config: testConfig() },
-    );
-    await app.ready();
+      }),
+    });
+    ({ app, database } = t);
   });
   afterAll(async () => {
-    await app?.close();
-    await database?.destroy();
+    await t?.close();
   });
 
   it('a failed publish rolls the payment back (500, the provider retries) and the retry applies it once', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type PaymentServiceConfig, paymentServiceConfigSchema } from '@astria/config';
 import { queryRows } from '@astria/db';
 import type { TestDatabase } from '@astria/db/testing';
-import { buildTestService } from '@astria/service-host/testing';
+import { type BuildTestServiceOptions, buildTestService } from '@astria/service-host/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import Stripe from 'stripe';
@@ -33,14 +33,19 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { env?: Record<string, string>; poolMax?: number } & Omit<PaymentServiceAppOptions, 'config'> = {},
+  options: { env?: Record<string, string>; poolMax?: number } & Pick<
+    BuildTestServiceOptions<Record<string, unknown>>,
+    'wrapEvents'
+  > &
+    Omit<PaymentServiceAppOptions, 'config'> = {},
 ): Promise<TestApp> {
-  const { env, poolMax, ...appOptions } = options;
+  const { env, poolMax, wrapEvents, ...appOptions } = options;
   const { app, database, close } = await buildTestService({
     service: 'payment-service',
     plugin: paymentServiceApp,
     options: { config: testConfig(env), ...appOptions },
     poolMax: poolMax ?? 25,
+    ...(wrapEvents ? { wrapEvents } : {}),
   });
   return { app, database, close };
 }

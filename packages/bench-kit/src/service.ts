@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@astria/db/testing';
 import { peakRssMb, processCpuMs } from './proc.js';
 
 /** The repository root (this file is packages/bench-kit/{src,dist}/service.*). */
@@ -11,16 +11,8 @@ export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** Where `BENCH_CPU_PROF=1` writes the services' `.cpuprofile` files. */
 export const CPU_PROFILE_DIR = join(REPO, '.data', 'cpuprofile');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+/** The one free-port finder of the repo's tests and benches. */
+export { freePort };
 
 export interface ServiceProcessOptions {
   /** The script, relative to the repository (default `apps/<service>/dist/main.js`). */

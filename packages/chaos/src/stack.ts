@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ServiceProcess } from '@astria/bench-kit';
+import { ServiceProcess } from '@astria/bench-kit';
 import type { Database } from '@astria/db';
-import { createDatabaseOn } from '@astria/db/testing';
+import { createDatabaseOn, freePort } from '@astria/db/testing';
 import { type PaymentSimulator, startPaymentSimulator } from '@astria/simulators/payments';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 

@@ -22,11 +22,12 @@ export function findPostgresBinaries(): string | undefined {
   return join(root, version, 'bin');
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on `host` (loopback by default), for a server that must be known before it listens. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });

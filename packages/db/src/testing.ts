@@ -92,4 +92,4 @@ export async function waitFor<T>(
   }
 }
 
-export { findPostgresBinaries, type PrivateCluster, startPrivateCluster } from './private-cluster.js';
+export { findPostgresBinaries, freePort, type PrivateCluster, startPrivateCluster } from './private-cluster.js';

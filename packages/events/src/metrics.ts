@@ -1,4 +1,5 @@
 import { type Database, queryRows, SERVICE_SCHEMAS } from '@astria/db';
+import { secondsBuckets } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ServiceName } from './catalog.js';
@@ -58,14 +59,14 @@ export function registerEventMetrics(registry: Registry, database: Database, ser
     name: 'event_handler_duration_seconds',
     help: 'Time to apply one delivery, including its transaction',
     labelNames: ['subscription', 'type'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: secondsBuckets(0.001, 5),
     registers: [registry],
   });
   const brokerLatency = new Histogram({
     name: 'astria_event_broker_latency_seconds',
     help: "End-to-end broker latency: from the envelope's occurredAt (outbox write, publish) to handled by the subscription",
     labelNames: ['subscription', 'type'],
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    buckets: [...secondsBuckets(0.01, 10), 30, 60, 300],
     registers: [registry],
   });
   return {

@@ -31,6 +31,8 @@ export interface BuildTestServiceOptions<TOptions extends Record<string, unknown
   registry?: Registry;
   /** The event runtime's own options (relay batch size and safety poll, max delivery count). */
   events?: Pick<EventRuntimeOptions, 'relay' | 'maxDeliveryCount'>;
+  /** Stands in for parts of the event runtime the app gets (e.g. an outbox that fails once). */
+  wrapEvents?: (events: EventRuntime) => EventRuntime;
   /** The rest of createService's options (body limit, readiness checks, version…). */
   host?: Omit<
     ServiceDependencies,
@@ -64,13 +66,14 @@ export async function buildTestService<TOptions extends Record<string, unknown>>
   const database = options.database ?? (await createTestDatabase(options.poolMax ? { poolMax: options.poolMax } : {}));
   const transport = options.sharedTransport ?? new MemoryTransport(options.transport);
   const registry = options.registry ?? new Registry();
-  const events = createEventRuntime({
+  const runtime = createEventRuntime({
     database,
     service: options.service,
     transport,
     registry,
     ...options.events,
   });
+  const events = options.wrapEvents ? options.wrapEvents(runtime) : runtime;
   const app = await createService(
     {
       ...options.host,

@@ -1,18 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { waitFor } from '@astria/db/testing';
+import { freePort, waitFor } from '@astria/db/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const CHILD = new URL('./fixtures/run-service-child.mjs', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [CHILD], {

@@ -3,6 +3,7 @@
  * timeout, typed errors (`HttpError` for an answer that is not 2xx, `NetworkError` for a request that
  * never completed), Retry-After parsing, and the default retry predicate for `withRetry`.
  */
+import type { RetryPolicy, RetrySchedule } from './retry.js';
 
 export class HttpError extends Error {
   /** From a Retry-After header, when the server sent one. */
@@ -59,6 +60,16 @@ export function parseRetryAfter(header: string | null | undefined, now: number =
 /** For `withRetry`'s `minDelayMs`: the wait a 429 asked for. */
 export function retryAfterOf(error: unknown): number | undefined {
   return error instanceof HttpError && error.status === 429 ? error.retryAfterMs : undefined;
+}
+
+/**
+ * The retry policy of an HTTP call on `schedule`: 429, 5xx and network failures (unless `shouldRetry`
+ * says otherwise), never sooner than a 429's Retry-After.
+ */
+export function httpRetryPolicy(
+  schedule: RetrySchedule & Partial<Pick<RetryPolicy, 'shouldRetry' | 'onRetry'>>,
+): RetryPolicy {
+  return { ...schedule, shouldRetry: schedule.shouldRetry ?? isRetryable, minDelayMs: retryAfterOf };
 }
 
 export interface RequestOptions {

@@ -3,6 +3,7 @@ export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 export { errorResponseSchema } from './error-response.js';
 export {
   HttpError,
+  httpRetryPolicy,
   isRetryable,
   NetworkError,
   parseRetryAfter,
@@ -13,10 +14,10 @@ export {
 export { createLogger, type Logger, loggerOptions, silentLogger } from './logger.js';
 export { errorsPlugin } from './plugins/errors.js';
 export { type HealthCheck, type HealthOptions, type HealthStatus, healthPlugin } from './plugins/health.js';
-export { metricsPlugin } from './plugins/metrics.js';
+export { metricsPlugin, secondsBuckets } from './plugins/metrics.js';
 export { acceptRawBodies, parseJson } from './plugins/raw-body.js';
 export { maskPhone, redactUrl } from './redaction.js';
-export { type BackoffPolicy, backoffDelay, type RetryPolicy, withRetry } from './retry.js';
+export { type BackoffPolicy, backoffDelay, type RetryPolicy, type RetrySchedule, withRetry } from './retry.js';
 export { hmacSha256Hex, safeEqual, verifySha256Signature } from './signatures.js';
 export {
   boundedJson,

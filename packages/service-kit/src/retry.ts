@@ -20,9 +20,13 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
   return Math.round(exponential * (0.5 + random() * 0.5));
 }
 
-export interface RetryPolicy extends BackoffPolicy {
+/** How often and how far apart to try again: the part of a retry policy a client's options carry. */
+export interface RetrySchedule extends BackoffPolicy {
   /** Further attempts after the first. */
   retries: number;
+}
+
+export interface RetryPolicy extends RetrySchedule {
   /** Which failures are worth another attempt (e.g. 429, 5xx, network errors — never other 4xx). */
   shouldRetry: (error: unknown) => boolean;
   /** A minimum wait the failure itself asks for (a Retry-After header), capped at maxMs. */

@@ -9,24 +9,22 @@ import { type EngineConfig, type Pack, type SavedModel, TIERS } from './types.js
  * reply ids. Pure: which menu to send, and when, is the engine's business.
  */
 
+type ListRows = Extract<OutboundMessage, { kind: 'list' }>['sections'][number]['rows'];
+
+/** A list message of one untitled section: the shape of every menu list. */
+function listMessage(body: string, button: string, rows: ListRows): OutboundMessage {
+  return { kind: 'list', body, button, sections: [{ rows }] };
+}
+
 /** Step 1: Let's begin / How it works / Switch language / Contact support. */
 export function welcomeMenu(t: Copy, name: string | null): OutboundMessage {
-  return {
-    kind: 'list',
-    body: t.welcome(name),
-    button: t.menuButton,
-    sections: [
-      {
-        rows: [
-          { id: id({ kind: 'menu', item: 'begin' }), title: t.begin, description: t.beginDesc },
-          { id: id({ kind: 'menu', item: 'how' }), title: t.how, description: t.howDesc },
-          { id: id({ kind: 'menu', item: 'lang' }), title: t.switchLanguage, description: t.switchLanguageDesc },
-          { id: id({ kind: 'menu', item: 'support' }), title: t.support, description: t.supportDesc },
-          { id: id({ kind: 'menu', item: 'erase' }), title: t.erase, description: t.eraseDesc },
-        ],
-      },
-    ],
-  };
+  return listMessage(t.welcome(name), t.menuButton, [
+    { id: id({ kind: 'menu', item: 'begin' }), title: t.begin, description: t.beginDesc },
+    { id: id({ kind: 'menu', item: 'how' }), title: t.how, description: t.howDesc },
+    { id: id({ kind: 'menu', item: 'lang' }), title: t.switchLanguage, description: t.switchLanguageDesc },
+    { id: id({ kind: 'menu', item: 'support' }), title: t.support, description: t.supportDesc },
+    { id: id({ kind: 'menu', item: 'erase' }), title: t.erase, description: t.eraseDesc },
+  ]);
 }
 
 /** "Delete my data": the confirmation buttons. */
@@ -64,39 +62,25 @@ export function readyButton(t: Copy, minPhotos: number, accepted: number): Outbo
 
 /** Step 4: after the N-th accepted photo. */
 export function photosMenu(t: Copy, accepted: number): OutboundMessage {
-  return {
-    kind: 'list',
-    body: t.enoughPhotos(accepted),
-    button: t.menuButton,
-    sections: [
-      {
-        rows: [
-          { id: id({ kind: 'photos', action: 'more' }), title: t.addMore, description: t.addMoreDesc },
-          { id: id({ kind: 'photos', action: 'done' }), title: t.done, description: t.doneDesc },
-          { id: id({ kind: 'photos', action: 'restart' }), title: t.startOver, description: t.startOverDesc },
-          { id: id({ kind: 'menu', item: 'support' }), title: t.support, description: t.supportDesc },
-        ],
-      },
-    ],
-  };
+  return listMessage(t.enoughPhotos(accepted), t.menuButton, [
+    { id: id({ kind: 'photos', action: 'more' }), title: t.addMore, description: t.addMoreDesc },
+    { id: id({ kind: 'photos', action: 'done' }), title: t.done, description: t.doneDesc },
+    { id: id({ kind: 'photos', action: 'restart' }), title: t.startOver, description: t.startOverDesc },
+    { id: id({ kind: 'menu', item: 'support' }), title: t.support, description: t.supportDesc },
+  ]);
 }
 
 /** Step 5: the tiers with their prices. */
 export function tierMenu(t: Copy, prices: EngineConfig['prices']): OutboundMessage {
-  return {
-    kind: 'list',
-    body: t.chooseTier,
-    button: t.tiersButton,
-    sections: [
-      {
-        rows: TIERS.map((tier) => ({
-          id: id({ kind: 'tier', tier }),
-          title: t.tierTitle[tier],
-          description: t.tierDesc(tier, defaultTierImages(tier), prices[tier]),
-        })),
-      },
-    ],
-  };
+  return listMessage(
+    t.chooseTier,
+    t.tiersButton,
+    TIERS.map((tier) => ({
+      id: id({ kind: 'tier', tier }),
+      title: t.tierTitle[tier],
+      description: t.tierDesc(tier, defaultTierImages(tier), prices[tier]),
+    })),
+  );
 }
 
 /** Step 6: one pack (cover, price, images), I want this / Show examples. */
@@ -143,16 +127,11 @@ export function paymentLink(t: Copy, url: string): OutboundMessage {
 
 /** Step 10: the rating list, 5 stars first. */
 export function ratingList(t: Copy): OutboundMessage {
-  return {
-    kind: 'list',
-    body: t.rateBody,
-    button: t.rateButton,
-    sections: [
-      {
-        rows: ([5, 4, 3, 2, 1] as const).map((stars) => ({ id: id({ kind: 'rate', stars }), title: t.stars(stars) })),
-      },
-    ],
-  };
+  return listMessage(
+    t.rateBody,
+    t.rateButton,
+    ([5, 4, 3, 2, 1] as const).map((stars) => ({ id: id({ kind: 'rate', stars }), title: t.stars(stars) })),
+  );
 }
 
 /** Step 10: Create another pack. */

@@ -18,21 +18,49 @@ export interface TemplateRef {
 
 export type TemplateConfig = Record<TemplatePurpose, Record<Language, TemplateRef>>;
 
-/** The documented defaults (docs/operations/whatsapp-templates.md); WHATSAPP_TEMPLATES overrides any of them. */
-export const DEFAULT_TEMPLATES: TemplateConfig = {
+/** A window template's text in one language, as submitted for review: the body and its quick-reply button. */
+export interface TemplateText {
+  body: string;
+  button: string;
+}
+
+/**
+ * The window templates the repo ships (docs/operations/whatsapp-templates.md): per purpose the name,
+ * and per language the text `pnpm whatsapp templates --submit-missing` submits.
+ */
+export const SHIPPED_TEMPLATES: Record<TemplatePurpose, { name: string; texts: Record<Language, TemplateText> }> = {
   payment_received: {
-    en: { name: 'astria_payment_received', language: 'en' },
-    he: { name: 'astria_payment_received', language: 'he' },
+    name: 'astria_payment_received',
+    texts: {
+      en: { body: 'Payment received, training started. Tap below to get the details.', button: 'Continue' },
+      he: { body: 'התשלום התקבל, האימון התחיל. לחצו למטה לפרטים.', button: 'המשך' },
+    },
   },
   images_ready: {
-    en: { name: 'astria_portraits_ready', language: 'en' },
-    he: { name: 'astria_portraits_ready', language: 'he' },
+    name: 'astria_portraits_ready',
+    texts: {
+      en: { body: 'Your portraits are ready!', button: 'Send them' },
+      he: { body: 'הפורטרטים שלך מוכנים!', button: 'שלחו אותם' },
+    },
   },
   follow_up: {
-    en: { name: 'astria_follow_up', language: 'en' },
-    he: { name: 'astria_follow_up', language: 'he' },
+    name: 'astria_follow_up',
+    texts: {
+      en: { body: 'We have an update about your portraits.', button: 'Continue' },
+      he: { body: 'יש לנו עדכון לגבי הפורטרטים שלך.', button: 'המשך' },
+    },
   },
 };
+
+const LANGUAGES: readonly Language[] = ['en', 'he'];
+
+/** The shipped templates by name, each language under its own code; WHATSAPP_TEMPLATES overrides any of them. */
+export const DEFAULT_TEMPLATES: TemplateConfig = Object.fromEntries(
+  TEMPLATE_PURPOSES.map((purpose) => [
+    purpose,
+    Object.fromEntries(LANGUAGES.map((language) => [language, { name: SHIPPED_TEMPLATES[purpose].name, language }])),
+  ]),
+) as TemplateConfig;
 
 /** The defaults with the configured overrides laid over them (per purpose and language). */
 export function resolveTemplates(
@@ -40,7 +68,7 @@ export function resolveTemplates(
 ): TemplateConfig {
   const out = structuredClone(DEFAULT_TEMPLATES);
   for (const purpose of TEMPLATE_PURPOSES) {
-    for (const language of ['en', 'he'] as const) {
+    for (const language of LANGUAGES) {
       const override = overrides[purpose]?.[language];
       if (override) out[purpose][language] = { ...out[purpose][language], ...override };
     }
@@ -96,7 +124,16 @@ export function applyWindow(
     return { conversation, replies: [...replies], templateSent: null };
   const next: Conversation = { ...conversation, held: [...held, ...replies] };
   if (conversation.waitingTemplate) return { conversation: next, replies: [], templateSent: null };
-  const purpose = purposeOf(input);
+  return sendTemplate(next, purposeOf(input), templates, now);
+}
+
+/** The conversation (its replies already held) sends the window template of `purpose` and waits for an answer. */
+function sendTemplate(
+  conversation: Conversation,
+  purpose: TemplatePurpose,
+  templates: TemplateConfig,
+  now: Date,
+): WindowResult {
   const ref = templates[purpose][conversation.language];
   const template: OutboundMessage = {
     kind: 'template',
@@ -108,7 +145,7 @@ export function applyWindow(
   };
   return {
     conversation: {
-      ...next,
+      ...conversation,
       waitingTemplate: true,
       pendingTemplate: { message: template, sentAt: now.getTime(), reminders: 0 },
     },
@@ -131,24 +168,7 @@ export function holdRefused(
   const next: Conversation = { ...conversation, held: [...(conversation.held ?? []), refused] };
   if (conversation.waitingTemplate || conversation.optedOut)
     return { conversation: next, replies: [], templateSent: null };
-  const ref = templates.follow_up[conversation.language];
-  const template: OutboundMessage = {
-    kind: 'template',
-    name: ref.name,
-    language: ref.language,
-    purpose: 'follow_up',
-    ...(ref.parameters?.length ? { parameters: ref.parameters } : {}),
-    buttonPayload: WINDOW_BUTTON_PAYLOAD,
-  };
-  return {
-    conversation: {
-      ...next,
-      waitingTemplate: true,
-      pendingTemplate: { message: template, sentAt: now.getTime(), reminders: 0 },
-    },
-    replies: [{ message: template }],
-    templateSent: 'follow_up',
-  };
+  return sendTemplate(next, 'follow_up', templates, now);
 }
 
 export interface ReminderPolicy {

@@ -1,5 +1,5 @@
 import type { OutboundMessage } from '@astria/events';
-import { type RetryPolicy, withRetries } from '../retry-policy.js';
+import { type RetrySchedule, withRetry } from '@astria/service-kit';
 import { toGraphPayload } from './payload.js';
 
 /** Graph error codes worth retrying (with backoff): throughput and pair rate limits. */
@@ -41,7 +41,7 @@ export interface GraphClientOptions {
   accessToken: string;
   phoneNumberId: string;
   timeoutMs?: number;
-  retry?: RetryPolicy;
+  retry?: RetrySchedule;
   onRetry?: (error: GraphApiError, attempt: number, delayMs: number) => void;
 }
 
@@ -99,14 +99,16 @@ export class GraphClient {
   async send(to: string, message: OutboundMessage, replyTo?: string): Promise<SendResult> {
     const payload = toGraphPayload(to, message, replyTo);
     let attempts = 0;
-    const json = await withRetries(
+    const json = await withRetry(
       (attempt) => {
         attempts = attempt;
         return this.request('POST', `/${encodeURIComponent(this.options.phoneNumberId)}/messages`, payload);
       },
-      this.options.retry ?? { attempts: 4, baseMs: 250, maxMs: 4000 },
-      (error) => error instanceof GraphApiError && error.retryable,
-      (error, attempt, delay) => this.options.onRetry?.(error as GraphApiError, attempt, delay),
+      {
+        ...(this.options.retry ?? { retries: 3, baseMs: 250, maxMs: 4000 }),
+        shouldRetry: (error) => error instanceof GraphApiError && error.retryable,
+        onRetry: (error, attempt, delay) => this.options.onRetry?.(error as GraphApiError, attempt, delay),
+      },
     );
     const wamid = (json as { messages?: Array<{ id?: string }> } | undefined)?.messages?.[0]?.id ?? null;
     return { wamid, attempts };

@@ -26,7 +26,7 @@ export const whatsappGraphPlugin = fp<{ config: MessageServiceConfig }>(
         accessToken: config.WHATSAPP_API_KEY,
         phoneNumberId: config.WHATSAPP_NUMBER_ID,
         timeoutMs: config.WHATSAPP_HTTP_TIMEOUT_MS,
-        retry: { attempts: config.WHATSAPP_SEND_ATTEMPTS, baseMs: 250, maxMs: 4000 },
+        retry: { retries: config.WHATSAPP_SEND_ATTEMPTS - 1, baseMs: 250, maxMs: 4000 },
         onRetry: (error, attempt, delayMs) => {
           metrics.sendRetries.inc({ code: error.label });
           app.log.warn({ code: error.code, status: error.status, attempt, delayMs }, 'Graph send retried');

@@ -12,6 +12,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Histogram buckets in seconds on the 1–2.5–5 series, from `first` to `last` inclusive:
+ * `secondsBuckets(0.001, 5)` is 0.001, 0.0025, 0.005, 0.01, … 2.5, 5. One scale for every latency.
+ */
+export function secondsBuckets(first: number, last: number): number[] {
+  const buckets: number[] = [];
+  for (let exponent = Math.floor(Math.log10(first)); ; exponent++) {
+    for (const mantissa of [1, 2.5, 5]) {
+      const bucket = Number((mantissa * 10 ** exponent).toPrecision(2));
+      if (bucket > last) return buckets;
+      if (bucket >= first) buckets.push(bucket);
+    }
+  }
+}
+
 /** `/metrics` in Prometheus format; HTTP requests counted and timed by route pattern and status. */
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: { registry: Registry; defaultMetrics?: boolean }) => {
@@ -27,7 +42,7 @@ export const metricsPlugin = fp(
       name: 'http_request_duration_seconds',
       help: 'HTTP request latency by method, route and status',
       labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: secondsBuckets(0.001, 2.5),
       registers: [registry],
     });
     app.decorate('metrics', registry);
