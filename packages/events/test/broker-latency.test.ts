@@ -49,15 +49,21 @@ describe('astria_event_broker_latency_seconds (publish → handled)', () => {
       }
     });
     await waitFor(() => handled === 2, { what: 'both deliveries' });
-    const metric = await registry.getSingleMetric('astria_event_broker_latency_seconds')?.get();
-    const values = (metric?.values ?? []) as Array<{
-      metricName?: string;
-      value: number;
-      labels: Record<string, unknown>;
-    }>;
-    const count = values.find(
-      (v) => v.metricName === 'astria_event_broker_latency_seconds_count' && v.labels.type === 'user_message_received',
-    );
+    // A delivery is observed once its transaction committed, after its handler ran: wait for both.
+    const latency = async () =>
+      ((await registry.getSingleMetric('astria_event_broker_latency_seconds')?.get())?.values ?? []) as Array<{
+        metricName?: string;
+        value: number;
+        labels: Record<string, unknown>;
+      }>;
+    const countOf = (values: Awaited<ReturnType<typeof latency>>) =>
+      values.find(
+        (v) =>
+          v.metricName === 'astria_event_broker_latency_seconds_count' && v.labels.type === 'user_message_received',
+      );
+    await waitFor(async () => (countOf(await latency())?.value ?? 0) >= 2, { what: 'both deliveries observed' });
+    const values = await latency();
+    const count = countOf(values);
     expect(count?.value).toBe(2);
     expect(count?.labels.subscription).toBeTruthy();
     const sum = values.find((v) => v.metricName === 'astria_event_broker_latency_seconds_sum');
