@@ -16,6 +16,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BENCH_APP_SECRET,
+  DEFAULT_NUMBER_ID,
   findPgbench,
   formatSelfTime,
   freePort,
@@ -41,8 +43,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POOL = Number(process.env.BENCH_POOL ?? 10);
 const USERS = 1000;
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 200);
-const NUMBER_ID = '106540352242922';
-const APP_SECRET = 'bench-app-secret';
+const NUMBER_ID = DEFAULT_NUMBER_ID;
+const APP_SECRET = BENCH_APP_SECRET;
 const TOKEN = 'bench-token';
 const CEILING_SQL = join(REPO, 'bench/pgbench/ingest-text.sql');
 const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

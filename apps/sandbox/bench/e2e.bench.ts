@@ -15,6 +15,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BENCH_APP_SECRET,
+  DEFAULT_NUMBER_ID,
   formatSelfTime,
   freePort,
   REPO,
@@ -32,8 +34,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 /** Open loop: enough connections that a slow answer never lowers the rate sent. */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const USERS = 1000;
-const NUMBER_ID = '106540352242922';
-const APP_SECRET = 'bench-app-secret';
+const NUMBER_ID = DEFAULT_NUMBER_ID;
+const APP_SECRET = BENCH_APP_SECRET;
 const TOKEN = 'bench-graph-token';
 /** The sandbox's SUMIT token when its payment simulator runs (SANDBOX_SECRETS.sumitWebhookToken). */
 const SUMIT_TOKEN = 'sandbox-sumit-webhook-token';

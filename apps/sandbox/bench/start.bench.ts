@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BENCH_APP_SECRET,
+  DEFAULT_NUMBER_ID,
   formatSelfTime,
   freePort,
   MESSAGE_SERVICE_BENCH_ENV,
@@ -36,7 +38,7 @@ function environments(databaseUrl: string, blobDir: string): Record<string, Reco
   };
   const whatsapp = {
     WHATSAPP_API_URL: `${UNREACHABLE}/v21.0`,
-    WHATSAPP_NUMBER_ID: '106540352242922',
+    WHATSAPP_NUMBER_ID: DEFAULT_NUMBER_ID,
     WHATSAPP_API_KEY: 'bench-graph-token',
   };
   const astria = { ASTRIA_API_URL: UNREACHABLE, ASTRIA_API_KEY: 'bench-astria-key' };
@@ -53,7 +55,7 @@ function environments(databaseUrl: string, blobDir: string): Record<string, Reco
       ...MESSAGE_SERVICE_BENCH_ENV,
       ...shared,
       ...whatsapp,
-      WHATSAPP_APP_SECRET: 'bench-app-secret',
+      WHATSAPP_APP_SECRET: BENCH_APP_SECRET,
       WHATSAPP_VERIFY_TOKEN: 'bench',
     },
     'image-service': { ...shared, ...whatsapp, ...astria, ...images },

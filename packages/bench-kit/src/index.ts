@@ -14,6 +14,7 @@ export { peakRssMb, processCpuMs, rssMb } from './proc.js';
 export { CPU_PROFILE_DIR, freePort, REPO, ServiceProcess, type ServiceProcessOptions } from './service.js';
 export { median, percentile, ratio, type Summary, summarize } from './stats.js';
 export {
+  BENCH_APP_SECRET,
   buttonReplyNotification,
   DEFAULT_NUMBER_ID,
   imageNotification,

@@ -3,6 +3,9 @@ import { makeWamid, metaSerialize, signWebhookBody } from '@astria/simulators/wh
 /** The WhatsApp business number of notifications unless told otherwise (the benches' and the fault suite's). */
 export const DEFAULT_NUMBER_ID = '106540352242922';
 
+/** The WhatsApp app secret the benches give the services they start and sign their webhooks with. */
+export const BENCH_APP_SECRET = 'bench-app-secret';
+
 export interface NotificationOptions {
   /** `metadata.phone_number_id`: the number the service answers for. */
   phoneNumberId?: string;
