@@ -1,5 +1,5 @@
 import { type Database, queryRows } from '@astria/db';
-import type { OutboundMessage } from '@astria/events';
+import { groupCommit, type OutboundMessage } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
 import type { Logger } from './ingest.js';
@@ -34,19 +34,30 @@ export function sendAttempts(deps: {
   logger: Logger;
 }): SendAttempts {
   const { database, metrics, logger } = deps;
+  // The marks of the sends about to call Graph at once go in one statement (attempts per event id;
+  // none back for an event whose outcome is already recorded). Each event is in one delivery at a time.
+  const mark = groupCommit<{ id: string; to: string; kind: string }, number | undefined>(
+    { maxConcurrentTx: 2, maxBatch: 256 },
+    async (sends) => {
+      const rows = await queryRows<{ event_id: string; attempts: number }>(
+        database.db,
+        sql`insert into messaging.outbound_messages (event_id, recipient, kind, outcome, attempts)
+            select v.id, v.recipient, v.kind, 'attempted', 1
+              from json_to_recordset(${JSON.stringify(sends.map((s) => ({ id: s.id, recipient: s.to, kind: s.kind })))}::json)
+                   as v(id uuid, recipient text, kind text)
+            on conflict (event_id) do update set attempts = outbound_messages.attempts + 1
+              where outbound_messages.outcome = 'attempted'
+            returning event_id, attempts`,
+      );
+      const attempts = new Map(rows.map((r) => [r.event_id.toLowerCase(), Number(r.attempts)]));
+      return sends.map((s) => attempts.get(s.id.toLowerCase()));
+    },
+  );
   return {
     async begin(event) {
       const { to, message } = event.data;
       // attempts counts deliveries that reached the Graph call; the record of the outcome overwrites it.
-      const rows = await queryRows<{ attempts: number }>(
-        database.db,
-        sql`insert into messaging.outbound_messages (event_id, recipient, kind, outcome, attempts)
-            values (${event.id}, ${to}, ${message.kind}, 'attempted', 1)
-            on conflict (event_id) do update set attempts = outbound_messages.attempts + 1
-              where outbound_messages.outcome = 'attempted'
-            returning attempts`,
-      );
-      const attempts = rows[0]?.attempts;
+      const attempts = await mark({ id: event.id, to, kind: message.kind });
       // No row back: the outcome is already recorded (the inbox would have caught it first); never resend.
       if (attempts === undefined) return 'skip';
       if (attempts === 1) return 'send';

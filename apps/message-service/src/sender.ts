@@ -1,11 +1,12 @@
-import { type EventHandlers, withExternalEffect } from '@astria/events';
+import type { AppTransaction } from '@astria/db';
+import { type EffectEntry, type EventHandlers, withExternalEffect } from '@astria/events';
 import { maskPhone } from '@astria/service-kit';
 import { GraphApiError, type GraphClient } from './graph/client.js';
 import type { DeliveryFailedHandler, Logger, RefusedSendHandler } from './ingest.js';
 import type { MessageMetrics } from './metrics.js';
 import type { PairPacer } from './pair-pacer.js';
 import type { SendAttempts } from './send-attempts.js';
-import { failedStatusOf, lockDelivery, recordSend } from './store.js';
+import { lockDeliveries, recordSends, type SendRecord } from './store.js';
 
 /** Graph's "re-engagement message": free-form send outside the 24-hour window. */
 const WINDOW_CLOSED = 131047;
@@ -43,6 +44,57 @@ export interface SenderDeps {
  */
 export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_send_requested'> {
   const { graph, limiter, pacer, metrics, logger, onWindowClosed, onDeliveryFailed, attempts } = deps;
+
+  /** True when the send was a free-form message refused because the 24-hour window closed (it is held). */
+  const refusedForWindow = ({ event, result }: SendEntry): boolean =>
+    !result.ok &&
+    result.errorCode === WINDOW_CLOSED &&
+    event.data.message.kind !== 'template' &&
+    event.data.message.kind !== 'mark_read' &&
+    onWindowClosed !== undefined;
+
+  /**
+   * Records sends' outcomes in the inbox transaction, in key order: two statements for a run of sends
+   * (recordSends) plus one for their wamids' delivery locks. A refused send's hold writes the user's
+   * conversation, so it is recorded on its own, in its place in the order.
+   */
+  const recordOutcomes = async (tx: AppTransaction, entries: readonly SendEntry[]): Promise<void> => {
+    let run: SendEntry[] = [];
+    const flush = async () => {
+      if (run.length === 0) return;
+      const sends = run;
+      run = [];
+      // A failed status may have come before this commit: whichever commits second acts on it.
+      await lockDeliveries(
+        tx,
+        sends.flatMap(({ result }) => (result.ok && result.wamid ? [result.wamid] : [])),
+      );
+      const failed = await recordSends(tx, sends.map(sendRecordOf));
+      if (!onDeliveryFailed) return;
+      for (const { wamid, errorCode, eventId } of failed) {
+        const event = sends.find((entry) => entry.event.id === eventId)?.event;
+        await onDeliveryFailed(tx, wamid, errorCode, event?.correlationId ?? eventId);
+      }
+    };
+    for (const entry of entries) {
+      if (!refusedForWindow(entry)) {
+        run.push(entry);
+        continue;
+      }
+      await flush();
+      const { to, message, replyTo } = entry.event.data;
+      await onWindowClosed?.(
+        tx,
+        to,
+        { message, ...(replyTo ? { replyTo } : {}) },
+        entry.event.correlationId ?? entry.event.id,
+      );
+      run.push(entry);
+      await flush();
+    }
+    await flush();
+  };
+
   return {
     whatsapp_send_requested: withExternalEffect(
       async (event): Promise<SendOutcome> => {
@@ -87,51 +139,37 @@ export function whatsappSender(deps: SenderDeps): Pick<EventHandlers, 'whatsapp_
           return { ok: false, errorCode: error.code ?? error.status, errorMessage: error.message };
         }
       },
-      async (event, tx, outcome) => {
-        const { to, message, replyTo } = event.data;
-        if (
-          !outcome.ok &&
-          outcome.errorCode === WINDOW_CLOSED &&
-          message.kind !== 'template' &&
-          message.kind !== 'mark_read' &&
-          onWindowClosed
-        ) {
-          await onWindowClosed(tx, to, { message, ...(replyTo ? { replyTo } : {}) }, event.correlationId ?? event.id);
-        }
-        const base = {
-          eventId: event.id,
-          recipient: event.data.to,
-          kind: event.data.message.kind,
-          ...(message.kind !== 'mark_read' ? { message } : {}),
-        };
-        if (outcome.ok && outcome.wamid) {
-          // A failed status may have come before this commit: whichever commits second acts on it.
-          await lockDelivery(tx, outcome.wamid);
-          await recordSend(tx, { ...base, wamid: outcome.wamid, outcome: 'sent', attempts: outcome.attempts });
-          const failed = onDeliveryFailed ? await failedStatusOf(tx, outcome.wamid) : null;
-          if (failed && onDeliveryFailed)
-            await onDeliveryFailed(tx, outcome.wamid, failed.errorCode, event.correlationId ?? event.id);
-          return;
-        }
-        await recordSend(
-          tx,
-          outcome.ok
-            ? {
-                ...base,
-                wamid: outcome.wamid,
-                outcome: outcome.skipped ? 'skipped' : 'sent',
-                attempts: outcome.attempts,
-              }
-            : {
-                ...base,
-                wamid: null,
-                outcome: 'failed',
-                errorCode: outcome.errorCode,
-                errorMessage: outcome.errorMessage,
-                attempts: 1,
-              },
-        );
-      },
+      (event, tx, outcome) => recordOutcomes(tx, [{ event, result: outcome }]),
+      (tx, entries) => recordOutcomes(tx, entries),
     ),
+  };
+}
+
+type SendEntry = EffectEntry<'whatsapp_send_requested', SendOutcome>;
+
+/** What outbound_messages records for a send's outcome. */
+function sendRecordOf({ event, result }: SendEntry): SendRecord {
+  const { message } = event.data;
+  const base = {
+    eventId: event.id,
+    recipient: event.data.to,
+    kind: message.kind,
+    ...(message.kind !== 'mark_read' ? { message } : {}),
+  };
+  if (!result.ok) {
+    return {
+      ...base,
+      wamid: null,
+      outcome: 'failed',
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage,
+      attempts: 1,
+    };
+  }
+  return {
+    ...base,
+    wamid: result.wamid,
+    outcome: result.skipped ? 'skipped' : 'sent',
+    attempts: result.attempts,
   };
 }

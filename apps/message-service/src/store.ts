@@ -188,59 +188,105 @@ export async function applyStatus(tx: Executor, status: StatusUpdate): Promise<b
  * whichever of the two commits second.
  */
 export async function lockDelivery(tx: Executor, wamid: string): Promise<void> {
-  await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('messaging.delivery'), hashtext(${wamid}))`);
+  await lockDeliveries(tx, [wamid]);
 }
 
-export async function recordSend(
-  tx: Executor,
-  send: {
-    eventId: string;
-    recipient: string;
-    kind: string;
-    wamid: string | null;
-    /** `skipped`: a redelivered read receipt that was not repeated (send-attempts.ts). */
-    outcome: 'sent' | 'failed' | 'skipped';
-    errorCode?: number | null;
-    errorMessage?: string | null;
-    attempts: number;
-    message?: OutboundMessage;
-  },
-): Promise<void> {
-  // A send to a user who erased their data meanwhile (in flight during the erasure, or its confirmation) is not
-  // recorded. The share lock on the conversation row waits for an erasure holding it, so the two never interleave;
-  // the check is a second statement, so that it sees an erasure committed while the first one waited.
-  await queryRows(tx, sql`select 1 from messaging.conversations where user_id = ${send.recipient} for share`);
-  const [erased] = await queryRows<{ erased: boolean }>(
+/** lockDelivery for several wamids in one statement, taken in wamid order (every transaction takes them in the same order). */
+export async function lockDeliveries(tx: Executor, wamids: readonly string[]): Promise<void> {
+  if (wamids.length === 0) return;
+  // Volatile functions in the select list run after the sort: the locks are taken in wamid order.
+  await queryRows(
     tx,
-    sql`select not exists (select 1 from messaging.conversations where user_id = ${send.recipient})
-               and exists (select 1 from messaging.erasures where user_hash = ${userHashOf(send.recipient)}) as erased`,
+    sql`select pg_advisory_xact_lock(hashtext('messaging.delivery'), hashtext(w.wamid))
+          from json_array_elements_text(${JSON.stringify([...new Set(wamids)])}::json) as w(wamid)
+         order by w.wamid`,
   );
-  if (erased?.erased) {
-    // Its `attempted` mark (send-attempts.ts) names the recipient: it goes too.
-    await tx.delete(outboundMessages).where(eq(outboundMessages.eventId, send.eventId));
-    return;
-  }
-  const values = {
-    eventId: send.eventId,
+}
+
+/** A send's outcome as `messaging.outbound_messages` records it. */
+export interface SendRecord {
+  eventId: string;
+  recipient: string;
+  kind: string;
+  wamid: string | null;
+  /** `skipped`: a redelivered read receipt that was not repeated (send-attempts.ts). */
+  outcome: 'sent' | 'failed' | 'skipped';
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  attempts: number;
+  message?: OutboundMessage;
+}
+
+export async function recordSend(tx: Executor, send: SendRecord): Promise<void> {
+  await recordSends(tx, [send]);
+}
+
+/**
+ * Records several sends' outcomes: two statements for any number. Each replaces the `attempted` mark
+ * committed before its Graph call (send-attempts.ts); a record is never overwritten. A send to a user who
+ * erased their data meanwhile (in flight during the erasure, or its confirmation) is not recorded, and its
+ * mark (which names the recipient) goes too. The share locks on the recipients' conversation rows wait for
+ * an erasure holding one, so the two never interleave; the check is in the second statement, so that it
+ * sees an erasure committed while the first one waited. Returns the `failed` statuses already stored for
+ * the recorded wamids (a failure WhatsApp reported before the send was recorded: the caller, holding
+ * lockDeliveries, acts on it).
+ */
+export async function recordSends(
+  tx: Executor,
+  sends: readonly SendRecord[],
+): Promise<Array<{ wamid: string; errorCode: number | null; eventId: string }>> {
+  if (sends.length === 0) return [];
+  const recipients = [...new Set(sends.map((s) => s.recipient))].sort();
+  await queryRows(
+    tx,
+    sql`select 1 from messaging.conversations
+         where user_id in (select json_array_elements_text(${JSON.stringify(recipients)}::json))
+         order by user_id for share`,
+  );
+  const values = sends.map((send) => ({
+    event_id: send.eventId,
     recipient: send.recipient,
+    user_hash: userHashOf(send.recipient),
     kind: send.kind,
     wamid: send.wamid,
     outcome: send.outcome,
-    errorCode: send.errorCode ?? null,
-    errorMessage: send.errorMessage?.slice(0, 1000) ?? null,
+    error_code: send.errorCode ?? null,
+    error_message: send.errorMessage?.slice(0, 1000) ?? null,
     attempts: send.attempts,
     message: send.message ?? null,
-  };
-  // Replaces the `attempted` mark committed before the Graph call (send-attempts.ts); a record is never overwritten.
-  const { eventId: _eventId, ...update } = values;
-  await tx
-    .insert(outboundMessages)
-    .values(values)
-    .onConflictDoUpdate({
-      target: outboundMessages.eventId,
-      set: { ...update, sentAt: sql`now()` },
-      setWhere: eq(outboundMessages.outcome, 'attempted'),
-    });
+  }));
+  return (
+    await queryRows<{ wamid: string; error_code: number | null; event_id: string }>(
+      tx,
+      sql`with v as (
+            select * from json_to_recordset(${JSON.stringify(values)}::json) as v(
+              event_id uuid, recipient text, user_hash text, kind text, wamid text, outcome text,
+              error_code int, error_message text, attempts int, message jsonb)
+          ),
+          erased as (
+            select v.event_id from v
+             where not exists (select 1 from messaging.conversations c where c.user_id = v.recipient)
+               and exists (select 1 from messaging.erasures e where e.user_hash = v.user_hash)
+          ),
+          gone as (
+            delete from messaging.outbound_messages o using erased where o.event_id = erased.event_id
+          ),
+          recorded as (
+            insert into messaging.outbound_messages
+                   (event_id, recipient, kind, wamid, outcome, error_code, error_message, attempts, message, sent_at)
+            select v.event_id, v.recipient, v.kind, v.wamid, v.outcome, v.error_code, v.error_message, v.attempts, v.message, now()
+              from v where v.event_id not in (select event_id from erased)
+            on conflict (event_id) do update
+               set recipient = excluded.recipient, kind = excluded.kind, wamid = excluded.wamid,
+                   outcome = excluded.outcome, error_code = excluded.error_code, error_message = excluded.error_message,
+                   attempts = excluded.attempts, message = excluded.message, sent_at = now()
+             where outbound_messages.outcome = 'attempted'
+          )
+          select s.wamid, s.error_code, v.event_id from v
+            join messaging.message_statuses s on s.wamid = v.wamid and s.status = 'failed'
+           where v.outcome = 'sent' and v.event_id not in (select event_id from erased)`,
+    )
+  ).map((row) => ({ wamid: row.wamid, errorCode: row.error_code, eventId: row.event_id }));
 }
 
 /** The `failed` status already recorded for a wamid (it came before the send was recorded), if any. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AppTransaction, type Database, EVENT_TABLES, queryRows } from '@astria/db';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { catalog, type EventData, type EventType, isEventType, type ServiceName } from './catalog.js';
 import { type EventEnvelope, envelopeSchema } from './envelope.js';
 import { groupCommit } from './group-commit.js';
@@ -13,15 +13,33 @@ export type EventHandler<T extends EventType> = (
   tx: AppTransaction,
 ) => Promise<void>;
 
+/** What an external effect's handler commits with the inbox row: a step, set-based where it can be. */
+export interface EffectRecord {
+  (tx: AppTransaction): Promise<void>;
+  /**
+   * The set-based form: deliveries of one inbox transaction that are next to each other in key order
+   * and share this `recordMany` are recorded by one call (one statement per table) instead of one step
+   * each. Their order in `entries` is the key order, the order their rows must be locked in.
+   */
+  readonly many?: { readonly recordMany: RecordMany; readonly entry: unknown };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: entries of any handler's result type share one signature here
+type RecordMany = (tx: AppTransaction, entries: any[]) => Promise<void>;
+
 /**
  * A handler with an external effect (an HTTP call) that must not hold a database transaction open:
  * `outsideTransaction` runs first, with no connection held, once the inbox shows the event is new;
  * the step it returns is then committed together with the inbox row. Use `withExternalEffect`.
  */
 export interface ExternalEffectHandler<T extends EventType> {
-  readonly outsideTransaction: (
-    event: EventEnvelope<T, EventData<T>>,
-  ) => Promise<(tx: AppTransaction) => Promise<void>>;
+  readonly outsideTransaction: (event: EventEnvelope<T, EventData<T>>) => Promise<EffectRecord>;
+}
+
+/** One delivery's effect and its event, as `recordMany` gets them. */
+export interface EffectEntry<T extends EventType, R> {
+  event: EventEnvelope<T, EventData<T>>;
+  result: R;
 }
 
 /**
@@ -29,15 +47,20 @@ export interface ExternalEffectHandler<T extends EventType> {
  * retried); `record` writes its result in the inbox transaction. Per-key ordering means an event is
  * never in two deliveries at once, so the effect runs once per event except when the process dies
  * between the effect and the commit (at-least-once, as the external API allows).
+ * With `recordMany`, the deliveries that share an inbox transaction are recorded together (it must do
+ * for each entry exactly what `record` does for one, in the order given).
  */
 export function withExternalEffect<T extends EventType, R>(
   effect: (event: EventEnvelope<T, EventData<T>>) => Promise<R>,
   record: (event: EventEnvelope<T, EventData<T>>, tx: AppTransaction, result: R) => Promise<void>,
+  recordMany?: (tx: AppTransaction, entries: EffectEntry<T, R>[]) => Promise<void>,
 ): ExternalEffectHandler<T> {
   return {
     async outsideTransaction(event) {
       const result = await effect(event);
-      return (tx) => record(event, tx, result);
+      const step = (tx: AppTransaction) => record(event, tx, result);
+      if (!recordMany) return step;
+      return Object.assign(step, { many: { recordMany, entry: { event, result } satisfies EffectEntry<T, R> } });
     },
   };
 }
@@ -105,6 +128,17 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
       throw new Error(`${options.service} is not a subscriber of ${type} in the catalog`);
     }
   }
+  // The inbox pre-check of external effects, one statement for the deliveries that wait on it together.
+  const alreadyHandled = groupCommit<string, boolean>({ maxConcurrentTx: 2, maxBatch: 256 }, async (ids) => {
+    const rows = await queryRows<{ event_id: string }>(
+      options.database.db,
+      sql`select event_id from ${tables.inbox}
+           where subscription = ${subscription}
+             and event_id in (select v.id from json_to_recordset(${JSON.stringify(ids.map((id) => ({ id })))}::json) as v(id uuid))`,
+    );
+    const seen = new Set(rows.map((r) => r.event_id.toLowerCase()));
+    return ids.map((id) => seen.has(id.toLowerCase()));
+  });
   const commit = groupCommit<Delivery, DeliveryOutcome>(
     { maxConcurrentTx: options.maxConcurrentTx ?? 4, maxBatch: options.maxBatch ?? 32 },
     (batch) =>
@@ -120,15 +154,26 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
         );
         const fresh = new Set(rows.map((r) => r.event_id.toLowerCase()));
         const outcomes = new Map<Delivery, DeliveryOutcome>();
+        // Neighbours in key order with the same set-based record share one call; the rest run one by one.
+        let run: { recordMany: RecordMany; entries: unknown[] } | null = null;
         for (const delivery of [...batch].sort((a, b) => compareKeys(a.event.key, b.event.key))) {
           const id = delivery.event.id.toLowerCase();
           if (!fresh.delete(id)) {
             outcomes.set(delivery, 'duplicate');
             continue;
           }
-          await delivery.step(tx);
           outcomes.set(delivery, 'handled');
+          const many = delivery.step.many;
+          if (run && many?.recordMany === run.recordMany) {
+            run.entries.push(many.entry);
+            continue;
+          }
+          if (run) await run.recordMany(tx, run.entries);
+          run = null;
+          if (many) run = { recordMany: many.recordMany, entries: [many.entry] };
+          else await delivery.step(tx);
         }
+        if (run) await run.recordMany(tx, run.entries);
         return batch.map((d) => outcomes.get(d) as DeliveryOutcome);
       }),
   );
@@ -165,16 +210,11 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
         async (span) => {
           const typed = event as EventEnvelope<EventType, EventData<EventType>>;
           try {
-            let step: (tx: AppTransaction) => Promise<void>;
+            let step: EffectRecord;
             if (typeof handler === 'function') {
               step = (tx) => handler(typed, tx);
             } else {
-              const seen = await options.database.db
-                .select({ eventId: tables.inbox.eventId })
-                .from(tables.inbox)
-                .where(and(eq(tables.inbox.subscription, subscription), eq(tables.inbox.eventId, event.id)))
-                .limit(1);
-              if (seen.length > 0) return 'duplicate' as const;
+              if (await alreadyHandled(event.id)) return 'duplicate' as const;
               step = await handler.outsideTransaction(typed);
             }
             return await commit({ event, step });
@@ -222,7 +262,7 @@ type DeliveryOutcome = 'handled' | 'duplicate';
 
 interface Delivery {
   event: EventEnvelope;
-  step: (tx: AppTransaction) => Promise<void>;
+  step: EffectRecord;
 }
 
 function compareKeys(a: string | null | undefined, b: string | null | undefined): number {

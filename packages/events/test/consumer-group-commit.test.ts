@@ -2,7 +2,7 @@ import { EVENT_TABLES, queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEnvelope, catalog, createSubscriber } from '../src/index.js';
+import { buildEnvelope, catalog, createSubscriber, withExternalEffect } from '../src/index.js';
 
 function event(user: string, text: string) {
   return buildEnvelope(
@@ -71,5 +71,57 @@ describe('inbox group commit', () => {
     expect(outcomes.map((o) => o.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected']);
     expect(await inboxOf(consumer.subscription)).not.toContain(bad.id);
     expect(await inboxOf(consumer.subscription)).toEqual(expect.arrayContaining(good.map((e) => e.id)));
+  });
+
+  it('records neighbouring external effects of a group with one set-based call, in key order, after one inbox pre-check', async () => {
+    const effects: string[] = [];
+    const calls: string[][] = [];
+    const inboxReads: number[] = [];
+    // Every effect waits until all five started, so they finish in one tick and reach the commit together.
+    let started = 0;
+    let release: () => void = () => {};
+    const allStarted = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const consumer = createSubscriber({
+      database,
+      service: 'image-service',
+      subscription: 'group-commit-effects',
+      maxConcurrentTx: 1,
+      maxBatch: 16,
+      handlers: {
+        user_message_received: withExternalEffect(
+          async (e) => {
+            effects.push(e.key as string);
+            if (++started === 5) release();
+            await allStarted;
+            return e.data.text;
+          },
+          async (e, tx, text) => {
+            calls.push([`${e.key}:${text}`]);
+            await queryRows(tx, sql`select 1`);
+          },
+          async (tx, entries) => {
+            calls.push(entries.map(({ event: e, result }) => `${e.key}:${result}`));
+            const [row] = await queryRows<{ n: number }>(
+              tx,
+              sql`select count(*)::int as n from ${EVENT_TABLES['image-service'].inbox} where subscription = 'group-commit-effects'`,
+            );
+            inboxReads.push(row?.n ?? -1);
+          },
+        ),
+      },
+    });
+    const events = ['w3', 'w1', 'w4', 'w0', 'w2'].map((user) => event(user, 'hi'));
+    expect(await Promise.all(events.map((e) => consumer.deliver(e, 1)))).toEqual(Array(5).fill('handled'));
+    expect(effects.sort()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4']);
+    // The first delivery had a transaction to itself; the four that waited were recorded by one call, keys in order.
+    expect(calls).toEqual([['w3:hi'], ['w0:hi', 'w1:hi', 'w2:hi', 'w4:hi']]);
+    // Each call ran inside the transaction that also wrote its inbox rows.
+    expect(inboxReads).toEqual([1, 5]);
+    // Redelivered together: the pre-check finds them all, no effect runs again.
+    effects.length = 0;
+    expect(await Promise.all(events.map((e) => consumer.deliver(e, 2)))).toEqual(Array(5).fill('duplicate'));
+    expect(effects).toEqual([]);
   });
 });

