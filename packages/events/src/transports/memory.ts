@@ -13,7 +13,12 @@ import {
 
 export interface MemoryTransportOptions {
   retry?: BackoffPolicy;
-  /** Deliveries in progress at once per subscription (different keys). */
+  /**
+   * Deliveries in progress at once per subscription (different keys). Default 256: a delivery waiting on
+   * an external call, the send limiter or a user's pair rate holds a slot but no database connection, and
+   * the consumer's group commit turns the deliveries that finish together into one transaction, so more
+   * slots mean fuller groups, not more connections (at 64, two sends per webhook at 200 webhooks/s queued).
+   */
   concurrencyPerSubscription?: number;
 }
 
@@ -180,7 +185,7 @@ export class MemoryTransport implements Transport {
 
   constructor(options: MemoryTransportOptions = {}) {
     this.retry = options.retry ?? { baseMs: 1000, maxMs: 60_000 };
-    this.concurrency = options.concurrencyPerSubscription ?? 64;
+    this.concurrency = options.concurrencyPerSubscription ?? 256;
   }
 
   async start(): Promise<void> {
