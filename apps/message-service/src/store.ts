@@ -211,7 +211,10 @@ type StatusRow = { ord: number; stored_rank: number; written: boolean };
  * Whether each status was applied, as one statement per status in the same order would have said: its
  * rank above the stored one and above those of the wamid's statuses before it (pure). `written` false
  * means the wamid's row already held a rank as high (a concurrent transaction may have raised it since
- * the statement's snapshot): none of its statuses counts.
+ * the statement's snapshot): none of its statuses counts. The stored rank is the snapshot's, so while
+ * another transaction writes the same wamid the count of the statuses below the highest may be off by
+ * the other's write (the stored row is always right); a `failed` status's outcome is exact (its
+ * delivery lock, held before this statement, serializes every writer of a failure).
  */
 function statusOutcomes(statuses: readonly StatusUpdate[], kept: readonly StatusRow[]): boolean[] {
   const byOrd = new Map(kept.map((row) => [Number(row.ord), row]));
