@@ -25,9 +25,9 @@ import {
 import type { MessageMetrics } from './metrics.js';
 import type { PacksClient } from './packs.js';
 import type { EffectGuard } from './rollout/effect-guard.js';
-import { commitForward, type ForwardPart } from './rollout/route-notification.js';
+import { commitForwards, type ForwardPart } from './rollout/route-notification.js';
 import {
-  applyStatus,
+  applyStatuses,
   erasedBefore,
   eraseUserData,
   languageOf,
@@ -470,12 +470,19 @@ export class WebhookIngest {
         results.length = 0;
         outcomes.length = 0;
         for (let i = 0; i < batch.length; i++) results.push({ accepted: 0, duplicates: 0, statuses: 0 });
-        for (const { status, index } of statuses) {
-          const failed = status.status === 'failed';
-          if (failed) await lockDelivery(tx, status.wamid);
-          if (!(await applyStatus(tx, status))) continue;
+        // All the group's statuses in one statement (see applyStatuses); a `failed` one's delivery lock is
+        // taken before it (every transaction takes these locks, in wamid order, before any status row), and
+        // the failure is acted on once its status is stored.
+        for (const wamid of new Set(statuses.filter((s) => s.status.status === 'failed').map((s) => s.status.wamid)))
+          await lockDelivery(tx, wamid);
+        const applied = await applyStatuses(
+          tx,
+          statuses.map(({ status }) => status),
+        );
+        for (const [i, { status, index }] of statuses.entries()) {
+          if (!applied[i]) continue;
           (results[index] as IngestResult).statuses++;
-          if (failed)
+          if (status.status === 'failed')
             await turns.deliveryFailed(tx, status.wamid, status.errorCode, batch[index]?.correlationId ?? status.wamid);
         }
         // All the group's messages as set-based turns: one statement per table (see Turns.applyMany).
@@ -498,8 +505,13 @@ export class WebhookIngest {
           else result.duplicates++;
           outcomes.push({ message, outcome });
         }
-        for (const job of batch)
-          if (job.forward) await commitForward(tx, turns.outbox, job.forward, seen, job.correlationId);
+        // The move-over's forwards of the group: one de-dup insert, one outbox insert (see commitForwards).
+        await commitForwards(
+          tx,
+          turns.outbox,
+          batch.flatMap((job) => (job.forward ? [{ forward: job.forward, correlationId: job.correlationId }] : [])),
+          seen,
+        );
       });
     } catch (error) {
       if (error instanceof TurnsNeedOneByOne && !oneByOne) return this.ingestGroup(batch, true);

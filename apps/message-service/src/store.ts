@@ -14,11 +14,6 @@ export interface InboundRecord {
   timestamp: number;
 }
 
-/** Records an inbound message id; false when it was already recorded (a duplicate delivery). */
-export async function recordInbound(tx: Executor, message: InboundRecord): Promise<boolean> {
-  return (await recordInboundMany(tx, [message])).size > 0;
-}
-
 /**
  * Records the ids of several inbound messages in one statement (its text the same for any number, so
  * the driver's prepared statement serves every group); returns the ids that were new. The ids given
@@ -154,32 +149,85 @@ export async function saveConversations(
 }
 
 /**
- * Applies a delivery status; never moves backwards (sent < delivered < read; failed is terminal). A status
- * for an erased user (erased, no conversation since) is dropped: Meta reports statuses of messages sent
- * before the erasure for a while after it, and their wamids encode the number. The recipient itself is not
- * kept (the send, `outbound_messages`, links a wamid to its user). One statement; false when not applied.
+ * Applies delivery statuses, in the order given, in one statement (its text the same for any number, so
+ * the driver's prepared statement serves every group); returns, per status, whether it was applied. A
+ * status never moves backwards (sent < delivered < read; failed is terminal): each one is applied when
+ * its rank is above the wamid's, as the stored row and the statuses before it in the list leave it, so
+ * the stored row is the first status of the highest rank, exactly as one statement per status in the
+ * same order would leave it. A status for an erased user (erased, no conversation since) is dropped:
+ * Meta reports statuses of messages sent before the erasure for a while after it, and their wamids
+ * encode the number. The recipient itself is not kept (the send, `outbound_messages`, links a wamid to
+ * its user). A `failed` status's caller holds `lockDelivery` for its wamid before this statement.
  */
-export async function applyStatus(tx: Executor, status: StatusUpdate): Promise<boolean> {
-  const rank = STATUS_RANK[status.status];
-  const errorTitle = status.errorTitle?.slice(0, 500) ?? null;
-  const statusAt = status.timestamp !== null ? new Date(status.timestamp).toISOString() : null;
-  const erased =
-    status.recipient === null
-      ? sql`false`
-      : sql`exists (select 1 from messaging.erasures e where e.user_hash = ${userHashOf(status.recipient)})
-              and not exists (select 1 from messaging.conversations c where c.user_id = ${status.recipient})`;
-  const rows = await queryRows<{ wamid: string }>(
+export async function applyStatuses(tx: Executor, statuses: readonly StatusUpdate[]): Promise<boolean[]> {
+  if (statuses.length === 0) return [];
+  const values = statuses.map((s, ord) => ({
+    ord,
+    wamid: s.wamid,
+    status: s.status,
+    rank: STATUS_RANK[s.status],
+    error_code: s.errorCode,
+    error_title: s.errorTitle?.slice(0, 500) ?? null,
+    status_at: s.timestamp !== null ? new Date(s.timestamp).toISOString() : null,
+    recipient: s.recipient,
+    user_hash: s.recipient !== null ? userHashOf(s.recipient) : null,
+  }));
+  // One row per wamid is written (on conflict cannot touch a row twice in one statement): the first of the
+  // highest rank among the statuses kept. Each status's outcome is worked out from the rank stored before
+  // the statement and whether the wamid's row was written (statusOutcomes).
+  const rows = await queryRows<StatusRow>(
     tx,
-    sql`insert into messaging.message_statuses (wamid, status, rank, error_code, error_title, status_at)
-        select ${status.wamid}, ${status.status}, ${rank}, ${status.errorCode}, ${errorTitle}, ${statusAt}::timestamptz
-         where not (${erased})
-        on conflict (wamid) do update
-           set status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,
-               error_title = excluded.error_title, status_at = excluded.status_at, updated_at = now()
-         where messaging.message_statuses.rank < excluded.rank
-        returning wamid`,
+    sql`with v as (
+          select * from json_to_recordset(${JSON.stringify(values)}::json)
+            as v(ord int, wamid text, status text, rank int, error_code int, error_title text,
+                 status_at timestamptz, recipient text, user_hash text)),
+        kept as (
+          select v.* from v
+           where v.recipient is null
+              or not exists (select 1 from messaging.erasures e where e.user_hash = v.user_hash)
+              or exists (select 1 from messaging.conversations c where c.user_id = v.recipient)),
+        stored as (
+          select s.wamid, s.rank from messaging.message_statuses s where s.wamid in (select wamid from kept)),
+        written as (
+          insert into messaging.message_statuses (wamid, status, rank, error_code, error_title, status_at)
+          select distinct on (k.wamid) k.wamid, k.status, k.rank, k.error_code, k.error_title, k.status_at
+            from kept k
+           order by k.wamid, k.rank desc, k.ord
+          on conflict (wamid) do update
+             set status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,
+                 error_title = excluded.error_title, status_at = excluded.status_at, updated_at = now()
+           where messaging.message_statuses.rank < excluded.rank
+          returning wamid)
+        select k.ord, coalesce(s.rank, 0) as stored_rank, exists (select 1 from written w where w.wamid = k.wamid) as written
+          from kept k left join stored s on s.wamid = k.wamid`,
   );
-  return rows.length > 0;
+  return statusOutcomes(statuses, rows);
+}
+
+/** A status that applyStatuses kept (not an erased user's): the wamid's rank before the statement, and whether its row was written. */
+type StatusRow = { ord: number; stored_rank: number; written: boolean };
+
+/**
+ * Whether each status was applied, as one statement per status in the same order would have said: its
+ * rank above the stored one and above those of the wamid's statuses before it (pure). `written` false
+ * means the wamid's row already held a rank as high (a concurrent transaction may have raised it since
+ * the statement's snapshot): none of its statuses counts. The stored rank is the snapshot's, so while
+ * another transaction writes the same wamid the count of the statuses below the highest may be off by
+ * the other's write (the stored row is always right); a `failed` status's outcome is exact (its
+ * delivery lock, held before this statement, serializes every writer of a failure).
+ */
+function statusOutcomes(statuses: readonly StatusUpdate[], kept: readonly StatusRow[]): boolean[] {
+  const byOrd = new Map(kept.map((row) => [Number(row.ord), row]));
+  const ranks = new Map<string, number>();
+  return statuses.map((status, ord) => {
+    const row = byOrd.get(ord);
+    if (!row) return false;
+    const rank = STATUS_RANK[status.status];
+    const before = ranks.get(status.wamid) ?? Number(row.stored_rank);
+    if (rank <= before) return false;
+    ranks.set(status.wamid, rank);
+    return row.written === true;
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { MessageServiceConfig } from '@astria/config';
 import type { Database, Executor } from '@astria/db';
-import type { Outbox } from '@astria/events';
+import { type Outbox, pendingEvent } from '@astria/events';
 import {
   type MetaNotification,
   type Owner,
@@ -12,7 +12,7 @@ import {
 } from '@astria/rollout';
 import { parseJson } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
-import { recordInbound } from '../store.js';
+import { recordInboundMany } from '../store.js';
 import type { InboundMessage, ParsedNotification } from '../webhook/notification.js';
 
 /** The old app's part of a notification, to be committed as `whatsapp_forward_requested`. */
@@ -127,30 +127,67 @@ export function createNotificationRouter(deps: NotificationRouterDeps): Notifica
   };
 }
 
+/** A forward to commit, with the correlation id of its webhook. */
+export interface ForwardRequest {
+  readonly forward: ForwardPart;
+  readonly correlationId: string;
+}
+
 /**
- * Inside the webhook's transaction: the forward is committed as an outbox event with the de-dup
- * records of its messages, so Meta's retry of a forwarded message is not forwarded (nor answered)
- * again. `freshHere` are the messages this transaction recorded itself (shadow: the ingest did).
- * Nothing new (every message seen before, no status): nothing is forwarded.
+ * Inside the webhook transaction (a group of webhooks): each forward is committed as an outbox event with
+ * the de-dup records of its messages, so Meta's retry of a forwarded message is not forwarded (nor
+ * answered) again. `freshHere` are the messages this transaction recorded itself (shadow: the ingest
+ * did). A forward with nothing new (every message seen before, no status) is not forwarded. One de-dup
+ * insert for every forward's messages and one outbox insert for the events, in the order given; returns,
+ * per forward, whether it was forwarded.
  */
-export async function commitForward(
+export async function commitForwards(
   tx: Executor,
   outbox: Outbox,
-  forward: ForwardPart,
+  requests: readonly ForwardRequest[],
   freshHere: ReadonlySet<string>,
-  correlationId: string,
-): Promise<boolean> {
-  let fresh = 0;
-  for (const message of forward.messages) {
-    if (forward.shadow ? freshHere.has(message.id) : await recordInbound(tx, message)) fresh++;
-  }
-  if (fresh === 0 && forward.statuses === 0 && forward.messages.length > 0) return false;
-  if (forward.messages.length === 0 && forward.statuses === 0) return false;
-  await outbox.add(
+): Promise<boolean[]> {
+  const toRecord = new Map<string, InboundMessage>();
+  for (const { forward } of requests)
+    if (!forward.shadow)
+      for (const message of forward.messages) if (!toRecord.has(message.id)) toRecord.set(message.id, message);
+  const recorded = await recordInboundMany(tx, [...toRecord.values()]);
+  const forwarded = forwardsToCommit(requests, recorded, freshHere);
+  await outbox.addMany(
     tx,
-    'whatsapp_forward_requested',
-    { body: forward.body, messageIds: forward.messages.map((m) => m.id), shadow: forward.shadow },
-    { key: forward.key, correlationId },
+    requests
+      .filter((_, i) => forwarded[i])
+      .map(({ forward, correlationId }) =>
+        pendingEvent(
+          'whatsapp_forward_requested',
+          { body: forward.body, messageIds: forward.messages.map((m) => m.id), shadow: forward.shadow },
+          { key: forward.key, correlationId },
+        ),
+      ),
   );
-  return true;
+  return forwarded;
+}
+
+/**
+ * Which forwards go (pure): those with a status, or with a message new here. A message id `recorded` by
+ * the shared de-dup insert counts as new for the first forward carrying it only, as one insert per
+ * message in the same order would have found it.
+ */
+export function forwardsToCommit(
+  requests: readonly ForwardRequest[],
+  recorded: ReadonlySet<string>,
+  freshHere: ReadonlySet<string>,
+): boolean[] {
+  const claimed = new Set<string>();
+  return requests.map(({ forward }) => {
+    let fresh = false;
+    for (const { id } of forward.messages) {
+      if (forward.shadow) fresh ||= freshHere.has(id);
+      else if (recorded.has(id) && !claimed.has(id)) {
+        claimed.add(id);
+        fresh = true;
+      }
+    }
+    return fresh || forward.statuses > 0;
+  });
 }
