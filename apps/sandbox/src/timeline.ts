@@ -48,7 +48,7 @@ export class EventTimeline {
   ) {}
 
   recent(limit = this.capacity): TimelineEntry[] {
-    return this.entries.slice(-limit);
+    return this.entries.slice(-Math.min(limit, this.capacity));
   }
 
   subscribe(listener: TimelineListener): () => void {
@@ -110,15 +110,18 @@ export class EventTimeline {
   }
 
   private push(entry: Omit<TimelineEntry, 'seq' | 'at'>): void {
-    const full = { seq: ++this.seq, at: new Date(this.now()).toISOString(), ...entry } as TimelineEntry;
-    for (const key of Object.keys(full) as Array<keyof TimelineEntry>) {
-      if (full[key] === undefined) delete full[key];
+    // Built without its undefined fields (no `delete`: an object that loses keys turns slow to use).
+    const full: Record<string, unknown> = { seq: ++this.seq, at: new Date(this.now()).toISOString() };
+    for (const key in entry) {
+      const value = entry[key as keyof typeof entry];
+      if (value !== undefined) full[key] = value;
     }
-    this.entries.push(full);
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    this.entries.push(full as unknown as TimelineEntry);
+    // Trimmed in halves, not by one entry per push (a shift of the whole array each time).
+    if (this.entries.length >= this.capacity * 2) this.entries.splice(0, this.entries.length - this.capacity);
     for (const listener of this.listeners) {
       try {
-        listener(full);
+        listener(full as unknown as TimelineEntry);
       } catch {
         // a broken listener (a closed SSE stream) must never break delivery
       }
