@@ -37,13 +37,18 @@ export type Outcome = {
  * (no network call while the transaction is open). The job worker then downloads it from WhatsApp
  * (two steps), stores it in blob storage, inspects it with Astria and publishes `image_processed`.
  */
+/** A photo the conversation accepted for training: the only inbound message the service acts on. */
+export function isTrainingPhoto(data: EventData<'user_message_received'>): boolean {
+  return data.trainingPhoto === true && data.type === 'image' && data.image !== undefined;
+}
+
 export async function handlePhotoMessage(
   _ctx: ImageContext,
   event: EventEnvelope<'user_message_received', EventData<'user_message_received'>>,
   tx: AppTransaction,
 ): Promise<void> {
   const data = event.data;
-  if (!data.trainingPhoto || data.type !== 'image' || !data.image) return;
+  if (!isTrainingPhoto(data) || !data.image) return;
   const inserted = await tx
     .insert(imaging.photos)
     .values({

@@ -67,12 +67,21 @@ export function withExternalEffect<T extends EventType, R>(
 
 export type EventHandlers = { [T in EventType]?: EventHandler<T> | ExternalEffectHandler<T> };
 
+/**
+ * Per event type, which events the handler acts on at all. An event it would do nothing with is
+ * acknowledged without an inbox row or a transaction (nothing to repeat, so nothing to de-duplicate):
+ * e.g. the image service gets every inbound message and acts on training photos only.
+ */
+export type EventRelevance = { [T in EventType]?: (data: EventData<T>) => boolean };
+
 export interface ConsumerOptions {
   database: Database;
   service: ServiceName;
   /** Defaults to the service name (one subscription per service, as on Service Bus). */
   subscription?: string;
   handlers: EventHandlers;
+  /** Events the handlers act on (the rest are acknowledged without a transaction). Default: all. */
+  relevant?: EventRelevance;
   maxDeliveryCount?: number;
   /**
    * Group commit: at most this many inbox transactions run at once; deliveries that arrive meanwhile
@@ -189,6 +198,8 @@ export function createSubscriber(options: ConsumerOptions): Subscriber {
         | ExternalEffectHandler<EventType>
         | undefined;
       if (!handler) throw new PermanentDeliveryError('no_handler', `${subscription} has no handler for ${event.type}`);
+      const relevant = options.relevant?.[event.type as EventType] as ((data: unknown) => boolean) | undefined;
+      if (relevant && !relevant(event.data)) return 'handled';
       // The handler runs in a consumer span whose parent is the producer's trace, carried in the event.
       const parent = event.traceparent
         ? propagation.extract(context.active(), { traceparent: event.traceparent })

@@ -2,7 +2,7 @@ import type { Database } from '@astria/db';
 import type { Logger } from '@astria/service-kit';
 import type { Registry } from 'prom-client';
 import type { ServiceName } from './catalog.js';
-import { createSubscriber, type EventHandlers } from './consumer.js';
+import { createSubscriber, type EventHandlers, type EventRelevance } from './consumer.js';
 import { type EventMetrics, registerEventMetrics } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { OutboxRelay } from './relay.js';
@@ -27,7 +27,7 @@ export interface EventRuntime {
   readonly outbox: Outbox;
   readonly relay: OutboxRelay;
   /** Registers handlers for the catalog events this service subscribes to. Call before start(). */
-  consume(handlers: EventHandlers, options?: { subscription?: string }): void;
+  consume(handlers: EventHandlers, options?: { subscription?: string; relevant?: EventRelevance }): void;
   start(): Promise<void>;
   /** Stops publishing; call the transport's stop() next, then close(). */
   stop(): Promise<void>;
@@ -49,7 +49,11 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     ...options.relay,
     onPublished: (count) => metrics?.recordPublished(count),
   });
-  const pending: Array<{ handlers: EventHandlers; subscription?: string | undefined }> = [];
+  const pending: Array<{
+    handlers: EventHandlers;
+    subscription?: string | undefined;
+    relevant?: EventRelevance | undefined;
+  }> = [];
   let started = false;
 
   const onOutcome = (info: DeliveryInfo) => {
@@ -84,15 +88,16 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     relay,
     consume(handlers, consumeOptions) {
       if (started) throw new Error('consume() must be called before start()');
-      pending.push({ handlers, subscription: consumeOptions?.subscription });
+      pending.push({ handlers, subscription: consumeOptions?.subscription, relevant: consumeOptions?.relevant });
     },
     async start() {
       started = true;
-      for (const { handlers, subscription } of pending) {
+      for (const { handlers, subscription, relevant } of pending) {
         const subscriber = createSubscriber({
           database,
           service,
           handlers,
+          ...(relevant ? { relevant } : {}),
           ...(subscription ? { subscription } : {}),
           maxDeliveryCount: options.maxDeliveryCount ?? 10,
         });

@@ -115,13 +115,39 @@ describe('inbox group commit', () => {
     const events = ['w3', 'w1', 'w4', 'w0', 'w2'].map((user) => event(user, 'hi'));
     expect(await Promise.all(events.map((e) => consumer.deliver(e, 1)))).toEqual(Array(5).fill('handled'));
     expect(effects.sort()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4']);
-    // The first delivery had a transaction to itself; the four that waited were recorded by one call, keys in order.
-    expect(calls).toEqual([['w3:hi'], ['w0:hi', 'w1:hi', 'w2:hi', 'w4:hi']]);
+    // The first delivery to finish its effect had a transaction to itself; the four that waited were recorded
+    // by one call, keys in order.
+    expect(calls.map((c) => c.length)).toEqual([1, 4]);
+    expect(calls[1]).toEqual([...(calls[1] as string[])].sort());
+    expect(calls.flat().sort()).toEqual(['w0:hi', 'w1:hi', 'w2:hi', 'w3:hi', 'w4:hi']);
     // Each call ran inside the transaction that also wrote its inbox rows.
     expect(inboxReads).toEqual([1, 5]);
     // Redelivered together: the pre-check finds them all, no effect runs again.
     effects.length = 0;
     expect(await Promise.all(events.map((e) => consumer.deliver(e, 2)))).toEqual(Array(5).fill('duplicate'));
     expect(effects).toEqual([]);
+  });
+
+  it('acknowledges an event its handler would not act on without an inbox row or a call', async () => {
+    const handled: string[] = [];
+    const consumer = createSubscriber({
+      database,
+      service: 'image-service',
+      subscription: 'group-commit-relevant',
+      handlers: {
+        user_message_received: async (e) => {
+          handled.push(e.data.text as string);
+        },
+      },
+      relevant: { user_message_received: (data) => data.text === 'photo' },
+    });
+    const chat = event('r1', 'just chatting');
+    const photo = event('r1', 'photo');
+    expect(await consumer.deliver(chat, 1)).toBe('handled');
+    expect(await consumer.deliver(photo, 1)).toBe('handled');
+    expect(handled).toEqual(['photo']);
+    expect(await inboxOf('group-commit-relevant')).toEqual([photo.id]);
+    // An invalid payload is still refused before the filter is asked.
+    await expect(consumer.deliver({ ...chat, data: { userId: 'r1' } }, 1)).rejects.toThrow(/invalid_payload|messageId/);
   });
 });

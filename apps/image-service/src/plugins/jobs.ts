@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { handleUserDataErased } from '../erasure.js';
 import { JobWorker } from '../jobs.js';
-import { handlePhotoMessage } from '../photos.js';
+import { handlePhotoMessage, isTrainingPhoto } from '../photos.js';
 import { handleTrainingRequested } from '../training.js';
 
 declare module 'fastify' {
@@ -28,11 +28,15 @@ export const jobsPlugin = fp(
     });
     app.decorate('jobs', jobs);
 
-    app.events.consume({
-      user_message_received: (event, tx) => handlePhotoMessage(context, event, tx),
-      training_requested: (event, tx) => handleTrainingRequested(context, event, tx),
-      user_data_erased: (event, tx) => handleUserDataErased(context, event, tx),
-    });
+    app.events.consume(
+      {
+        user_message_received: (event, tx) => handlePhotoMessage(context, event, tx),
+        training_requested: (event, tx) => handleTrainingRequested(context, event, tx),
+        user_data_erased: (event, tx) => handleUserDataErased(context, event, tx),
+      },
+      // Every inbound message comes here; only training photos are work (the rest need no inbox row).
+      { relevant: { user_message_received: isTrainingPhoto } },
+    );
 
     app.addHook('onReady', async () => {
       await jobs.start();
