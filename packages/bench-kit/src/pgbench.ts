@@ -39,6 +39,10 @@ export interface PgbenchOptions {
   seconds: number;
   /** pgbench threads (`-j`), at most `clients` (default 2: the machine's cores). */
   jobs?: number;
+  /** A fixed rate in transactions per second across all clients (`-R`): a load generator, not a ceiling. */
+  rate?: number;
+  /** Variables of the script (`-D name=value`). */
+  defines?: Record<string, string>;
 }
 
 export interface PgbenchResult {
@@ -64,10 +68,12 @@ export function parsePgbenchOutput(output: string): Omit<PgbenchResult, 'clients
   };
 }
 
-/** Runs `pgbench -n -M prepared -c N -j J -T S -f file <url>` (the C client: the honest ceiling). */
+/** Runs `pgbench -n -M prepared -c N -j J [-R rate] [-D var=value] -T S -f file <url>` (the C client: the honest ceiling, or a cheap fixed-rate load). */
 export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult> {
   const jobs = Math.min(options.jobs ?? 2, options.clients);
   const args = ['-n', '-M', 'prepared', '-c', String(options.clients), '-j', String(jobs)];
+  if (options.rate !== undefined) args.push('-R', String(options.rate));
+  for (const [name, value] of Object.entries(options.defines ?? {})) args.push('-D', `${name}=${value}`);
   args.push('-T', String(options.seconds), '-f', options.file, options.url);
   const { stdout, stderr } = await run(findPgbench(), args, { maxBuffer: 16 * 1024 * 1024 });
   const figures = parsePgbenchOutput(`${stdout}\n${stderr}`);

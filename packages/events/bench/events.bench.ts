@@ -3,8 +3,10 @@
  * update each) on real PostgreSQL, against ceilings measured in the same run: pgbench (C client,
  * prepared) running bench/pgbench/events-consumer.sql — the consumer's minimal SQL, inbox insert +
  * update, one transaction per event — at the same concurrency (the honest limit), and the handler's
- * SQL alone through drizzle. Then latency at a fixed 1,000 events/s. The process's CPU ms per event
- * and peak RSS (producers, relay and consumers share it: the memory transport is in-process).
+ * SQL alone through drizzle. Then latency at a fixed 1,000 events/s, produced by pgbench -R running
+ * bench/pgbench/events-producer.sql in its own process. The process's CPU ms per event and peak RSS (in
+ * the drain phase the outbox was filled beforehand; relay and consumers share the process: the memory
+ * transport is in-process). The pipeline runs with the memory transport's production concurrency.
  * Last line: one JSON object with the figures.
  */
 import { loadavg } from 'node:os';
@@ -21,7 +23,7 @@ import {
 } from '@astria/bench-kit';
 import { type Database, queryRows } from '@astria/db';
 import { createDatabaseOn } from '@astria/db/testing';
-import { createEventRuntime, type EventRuntime, MemoryTransport } from '@astria/events';
+import { createEventRuntime, type EventRuntime, MemoryTransport, outboxChannel } from '@astria/events';
 import { sql } from 'drizzle-orm';
 
 const N = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -31,6 +33,7 @@ const KEYS = 500;
 const CONCURRENCY = 16;
 const CEILING_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CEILING_SQL = join(REPO, 'bench/pgbench/events-consumer.sql');
+const PRODUCER_SQL = join(REPO, 'bench/pgbench/events-producer.sql');
 
 async function resetCounters(database: Database) {
   await database.db.execute(sql`truncate public.bench_counters`);
@@ -56,10 +59,8 @@ async function measureCeiling(database: Database): Promise<number> {
 }
 
 async function startPipeline(database: Database, onHandled: (eventId: string, occurredAt: string) => void) {
-  const transport = new MemoryTransport({
-    retry: { baseMs: 50, maxMs: 1000 },
-    concurrencyPerSubscription: CONCURRENCY,
-  });
+  // The production default of deliveries in progress per subscription (the group commit gathers them).
+  const transport = new MemoryTransport({ retry: { baseMs: 50, maxMs: 1000 } });
   const producer = createEventRuntime({ database, service: 'message-service', transport, relay: { batchSize: 500 } });
   const consumer = createEventRuntime({ database, service: 'image-service', transport });
   consumer.consume({
@@ -163,60 +164,38 @@ async function main() {
       `ratio drain/pgbench: ${ratio(drainRate, pgbench.tps)}x (target ≥ 1.0x); drain/drizzle ceiling ${ratio(drainRate, ceiling)}x; CPU ${cpuMsPerEvent.toFixed(2)} ms/event`,
     );
 
-    // 2. Latency at a fixed rate: publish → handled, with producers committing one event per transaction.
+    // 2. Latency at a fixed rate: the producer is pgbench -R (its own process, a C client: one event committed
+    // to the outbox per transaction, envelope built in SQL), so this process holds only the relay, the
+    // transport and the consumer. Latency: the envelope's occurredAt (the insert's clock) → handled.
     const latencies: number[] = [];
-    const total = RATE * RATE_SECONDS;
     let latencyHandled = 0;
-    let producerFailures = 0;
-    const committedAt = new Map<string, number>();
-    const pipeline2 = await startPipeline(database, (id) => {
-      const t = committedAt.get(id);
-      if (t !== undefined) latencies.push(performance.now() - t);
+    const pipeline2 = await startPipeline(database, (_id, occurredAt) => {
+      latencies.push(performance.timeOrigin + performance.now() - Date.parse(occurredAt));
       latencyHandled++;
     });
-    const tickMs = 10;
-    const perTick = (RATE * tickMs) / 1000;
-    let produced = 0;
-    const inflight: Promise<void>[] = [];
+    const rateCpuBefore = processCpuMs(process.pid);
     const rateStarted = performance.now();
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const due = Math.min(total, Math.round(((performance.now() - rateStarted) / 1000) * RATE));
-        const batch = Math.min(due - produced, perTick * 4);
-        for (let k = 0; k < batch; k++) {
-          const i = produced++;
-          inflight.push(
-            database.db
-              .transaction(async (tx) =>
-                pipeline2.producer.outbox.add(tx, 'user_message_received', message(i), { key: `u${i % KEYS}` }),
-              )
-              .then(
-                (envelope) => {
-                  committedAt.set(envelope.id, performance.now());
-                },
-                () => {
-                  // A producer transaction that missed its deadline (a saturated machine): counted, not delivered.
-                  producerFailures++;
-                },
-              ),
-          );
-        }
-        if (produced >= total) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, tickMs);
+    const produced = await runPgbench({
+      url: database.url,
+      file: PRODUCER_SQL,
+      clients: 4,
+      seconds: RATE_SECONDS,
+      rate: RATE,
+      defines: { channel: outboxChannel('message-service') },
     });
-    await Promise.all(inflight);
+    const total = produced.transactions;
+    const producerFailures = produced.failed;
     const handledDeadline = Date.now() + 60_000;
-    while (latencyHandled < total - producerFailures && Date.now() < handledDeadline) {
+    while (latencyHandled < total && Date.now() < handledDeadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    const cpuMsPerEventAtRate = (processCpuMs(process.pid) - rateCpuBefore) / Math.max(1, latencyHandled);
     await pipeline2.stop();
-    const achievedRate = total / ((performance.now() - rateStarted) / 1000);
+    const achievedRate = total / RATE_SECONDS;
+    void rateStarted;
     const { p50, p99 } = summarize(latencies);
     console.log(
-      `latency commit → handled at ${RATE} events/s (${total} events, achieved ${achievedRate.toFixed(0)}/s): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (target p99 ≤ 50 ms); ${producerFailures} producer transactions failed`,
+      `latency commit → handled at ${RATE} events/s (pgbench -R producer; ${total} events, achieved ${achievedRate.toFixed(0)}/s, ${latencyHandled} handled): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (target p99 ≤ 50 ms); CPU ${cpuMsPerEventAtRate.toFixed(2)} ms/event; ${producerFailures} producer transactions failed`,
     );
     console.log(
       JSON.stringify({
@@ -233,6 +212,7 @@ async function main() {
         latencyP50Ms: Number(p50.toFixed(2)),
         latencyP99Ms: Number(p99.toFixed(2)),
         producerFailures,
+        cpuMsPerEventAtRate: Number(cpuMsPerEventAtRate.toFixed(3)),
         cpuMsPerEvent: Number(cpuMsPerEvent.toFixed(3)),
         peakRssMb: peakRssMb(process.pid),
         loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
