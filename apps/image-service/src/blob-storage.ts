@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 
 /** Where photos and preview videos live. Keys are relative paths such as `photos/<user>/<id>.jpg`. */
 export interface BlobStorage {
@@ -11,7 +11,7 @@ export interface BlobStorage {
   /** Deletes a blob; deleting a missing blob is not an error. */
   delete(key: string): Promise<void>;
   /** The stable public URL of a blob (photos are never linked publicly; previews are). */
-  publicUrl(key: string): string;
+  publicUrl(key: string): Promise<string>;
 }
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -78,7 +78,7 @@ export class LocalBlobStorage implements BlobStorage {
     await rm(this.path(key), { force: true });
   }
 
-  publicUrl(key: string): string {
+  async publicUrl(key: string): Promise<string> {
     assertBlobKey(key);
     if (!this.publicBaseUrl)
       throw new Error('no public URL for stored media: set PUBLIC_BASE_URL or BLOB_PUBLIC_BASE_URL');
@@ -86,31 +86,42 @@ export class LocalBlobStorage implements BlobStorage {
   }
 }
 
-/** Azure Blob Storage (production; Azurite locally). Blobs are written with their content type and cache headers. */
+/**
+ * Azure Blob Storage (production; Azurite locally). Blobs are written with their content type and cache headers.
+ * The SDK (some 250 modules) is imported on first use, so a service on local storage never loads it and
+ * one on Azure does not load it before it is ready.
+ */
 export class AzureBlobStorage implements BlobStorage {
-  private readonly container: ContainerClient;
+  private client: Promise<ContainerClient> | undefined;
   private ensured: Promise<unknown> | undefined;
 
   constructor(
-    connectionString: string,
-    containerName: string,
+    private readonly connectionString: string,
+    private readonly containerName: string,
     private readonly publicBaseUrl?: string,
-  ) {
-    this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  ) {}
+
+  private container(): Promise<ContainerClient> {
+    this.client ??= import('@azure/storage-blob').then(({ BlobServiceClient }) =>
+      BlobServiceClient.fromConnectionString(this.connectionString).getContainerClient(this.containerName),
+    );
+    return this.client;
   }
 
   private ensureContainer(): Promise<unknown> {
-    this.ensured ??= this.container.createIfNotExists().catch((error: unknown) => {
-      this.ensured = undefined;
-      throw error;
-    });
+    this.ensured ??= this.container()
+      .then((container) => container.createIfNotExists())
+      .catch((error: unknown) => {
+        this.ensured = undefined;
+        throw error;
+      });
     return this.ensured;
   }
 
   async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
     assertBlobKey(key);
     await this.ensureContainer();
-    await this.container.getBlockBlobClient(key).uploadData(bytes, {
+    await (await this.container()).getBlockBlobClient(key).uploadData(bytes, {
       blobHTTPHeaders: {
         blobContentType: contentType,
         blobCacheControl: key.startsWith('previews/') ? 'public, max-age=300' : 'private, no-store',
@@ -120,7 +131,7 @@ export class AzureBlobStorage implements BlobStorage {
 
   async get(key: string): Promise<{ bytes: Buffer; contentType: string } | null> {
     assertBlobKey(key);
-    const blob = this.container.getBlockBlobClient(key);
+    const blob = (await this.container()).getBlockBlobClient(key);
     try {
       const bytes = await blob.downloadToBuffer();
       const properties = await blob.getProperties();
@@ -133,12 +144,12 @@ export class AzureBlobStorage implements BlobStorage {
 
   async delete(key: string): Promise<void> {
     assertBlobKey(key);
-    await this.container.getBlockBlobClient(key).deleteIfExists();
+    await (await this.container()).getBlockBlobClient(key).deleteIfExists();
   }
 
-  publicUrl(key: string): string {
+  async publicUrl(key: string): Promise<string> {
     assertBlobKey(key);
-    const base = this.publicBaseUrl ?? this.container.url;
+    const base = this.publicBaseUrl ?? (await this.container()).url;
     return `${base.replace(/\/$/, '')}/${key}`;
   }
 }

@@ -3,7 +3,6 @@ import type { AppTransaction } from '@astria/db';
 import { imaging } from '@astria/db';
 import type { EventData, EventEnvelope, PhotoRejectionReason } from '@astria/events';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
-import sharp from 'sharp';
 import { AstriaError } from './astria-client.js';
 import { extensionOf } from './blob-storage.js';
 import type { ImageContext } from './context.js';
@@ -185,6 +184,8 @@ async function processPhoto(ctx: ImageContext, userId: string, photoId: string, 
   }
 
   // Decode before anything else: a file that is not an image is rejected, not sent to Astria.
+  // sharp (libvips, a native library) loads on first use, not at start.
+  const { default: sharp } = await import('sharp');
   try {
     const meta = await sharp(media.bytes).metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions');

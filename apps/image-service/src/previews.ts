@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { imaging } from '@astria/db';
 import { request } from '@astria/service-kit';
 import { sql } from 'drizzle-orm';
-import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import type { ImageContext } from './context.js';
 
 export const PREVIEW_WIDTH = 720;
@@ -20,7 +20,9 @@ export type SkipCause = 'download' | 'broken' | 'near_black';
  * broken (not decodable) or near-black (a failed render).
  */
 export async function preparePreviewFrame(bytes: Buffer): Promise<{ frame: Buffer } | { skip: SkipCause }> {
-  let image: sharp.Sharp;
+  // sharp (libvips, a native library) loads on first use, not at start.
+  const { default: sharp } = await import('sharp');
+  let image: Sharp;
   try {
     image = sharp(bytes, { failOn: 'error' }).rotate();
     const stats = await image.clone().stats();
@@ -171,7 +173,7 @@ export async function buildPackPreview(
   );
   const key = previewBlobKey(packId, subjectClass);
   await ctx.blobs.put(key, mp4, 'video/mp4');
-  const url = ctx.blobs.publicUrl(key);
+  const url = await ctx.blobs.publicUrl(key);
   await ctx.database.db.transaction(async (tx) => {
     await tx
       .insert(imaging.previewVideos)

@@ -135,7 +135,7 @@ describe('local blob storage', () => {
       });
       await blobs.put('previews/pack-1-woman.mp4', Buffer.from('video2'), 'video/mp4');
       expect((await blobs.get('previews/pack-1-woman.mp4'))?.bytes.toString()).toBe('video2');
-      expect(blobs.publicUrl('previews/pack-1-woman.mp4')).toBe(
+      expect(await blobs.publicUrl('previews/pack-1-woman.mp4')).toBe(
         'https://img.example.com/media/previews/pack-1-woman.mp4',
       );
       await blobs.delete('previews/pack-1-woman.mp4');

@@ -1,7 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { ConnectionCircuit, DatabaseUnavailableError, isConnectionError, withDeadline } from './availability.js';
@@ -275,7 +274,12 @@ function createPostgresDatabase(url: string, options: CreateDatabaseOptions): Da
   };
 }
 
+/** PGlite and its driver are imported here, when asked for: a service on PostgreSQL never loads them. */
 async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const inMemory = !dataDir || dataDir === 'memory';
   if (!inMemory) {
     const { mkdir } = await import('node:fs/promises');

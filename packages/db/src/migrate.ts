@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Database } from './client.js';
 import { MIGRATED_SCHEMA_NAMES, type SchemaName, type SharedSchemaName } from './service-schemas.js';
@@ -33,19 +30,25 @@ export interface MigrateOptions {
 /**
  * Applies every service's committed SQL migrations. On PostgreSQL it holds a session advisory lock
  * on a dedicated connection, so pods starting together migrate one at a time and the later ones
- * find nothing left to do.
+ * find nothing left to do. The migrators are imported here, when asked for: a service that does not
+ * run migrations at start (RUN_MIGRATIONS=false, the default) never loads them.
  */
 export async function migrate(database: Database, options: MigrateOptions = {}): Promise<MigratedSchema[]> {
   const schemas = (options.schemas ?? MIGRATED_SCHEMA_NAMES).filter((s) => existsSync(`${MIGRATIONS_DIR}/${s}`));
   if (database.driver === 'pglite') {
     const pglite = database.pglite;
     if (!pglite) throw new Error('PGlite database without its instance');
+    const [{ drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
     const db = drizzlePglite(pglite);
     for (const schema of schemas) await migratePglite(db, migrationConfig(schema));
     return schemas;
   }
   const url = options.url;
   if (!url) throw new Error('migrate() on PostgreSQL needs the database URL for its dedicated connection');
+  const { migrate: migratePostgres } = await import('drizzle-orm/postgres-js/migrator');
   const client = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'astria-bot-migrate' } });
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;

@@ -7,7 +7,8 @@
  */
 
 import type { OutgoingEvent } from '@astria/events';
-import { buildEnvelope, ServiceBusTransport } from '@astria/events';
+import { buildEnvelope } from '@astria/events';
+import { ServiceBusTransport } from '@astria/events/servicebus';
 import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '@astria/events-testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 2000);

@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase, waitFor } from '@astria/db/testing';
-import { createEventRuntime, type EventRuntime, ServiceBusTransport } from '@astria/events';
+import { createEventRuntime, type EventRuntime } from '@astria/events';
+import { ServiceBusTransport } from '@astria/events/servicebus';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';

@@ -1,7 +1,8 @@
 import type { SharedConfig } from '@astria/config';
 import { waitFor } from '@astria/db/testing';
 import type { Subscriber } from '@astria/events';
-import { buildEnvelope, runServiceBusDeadLetterCommand, ServiceBusTransport } from '@astria/events';
+import { buildEnvelope } from '@astria/events';
+import { runServiceBusDeadLetterCommand, ServiceBusTransport } from '@astria/events/servicebus';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';

@@ -1,12 +1,10 @@
+import { catalog, EVENT_TYPES, topicName } from '@astria/events';
 import {
-  catalog,
-  EVENT_TYPES,
   listServiceBusDeadLetters,
   replayServiceBusDeadLetters,
   ServiceBusTransport,
   type SubscriptionRef,
-  topicName,
-} from '@astria/events';
+} from '@astria/events/servicebus';
 import { ServiceBusClient } from '@azure/service-bus';
 import { AmqpTestPeer, declareCatalog, PEER_RETRY_OPTIONS } from '../src/amqp-peer/index.js';
 import { describeTransportContract } from '../src/transport-contract.js';

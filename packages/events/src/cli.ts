@@ -3,7 +3,6 @@ import { CONFIG_EXIT, loadCommandConfig, loadDotEnvFile, sharedConfigSchema } fr
 import { withCommandDatabase } from '@astria/db';
 import { type CommandLine, parseCommand, processIo, runCommandLine } from '@astria/service-kit/cli';
 import { listDeadLetters, printDeadLetters, replayDeadLetter } from './dead-letters.js';
-import { runServiceBusDeadLetterCommand } from './transports/servicebus-dlq.js';
 
 const USAGE = `Usage:
   pnpm events dlq list                 list dead-lettered events, oldest first
@@ -30,7 +29,8 @@ async function run({ command, refs, all }: DeadLetterCommand): Promise<number> {
   const config = loadCommandConfig('events', sharedConfigSchema, processIo);
   if (config === undefined) return CONFIG_EXIT;
   if (config.EVENT_TRANSPORT === 'servicebus') {
-    // The Service Bus command reads its own arguments (refs and --all) as before.
+    // The Service Bus command reads its own arguments (refs and --all) as before; its SDK loads only here.
+    const { runServiceBusDeadLetterCommand } = await import('./transports/servicebus-dlq.js');
     return runServiceBusDeadLetterCommand(config, command, all ? [...refs, '--all'] : refs);
   }
   return withCommandDatabase(processIo, { command: 'events', poolMax: 2 }, async ({ database }) => {

@@ -12,17 +12,4 @@ export * from './runtime.js';
 export * from './transport.js';
 export * from './transport-factory.js';
 export { MemoryTransport, type MemoryTransportOptions } from './transports/memory.js';
-export {
-  createServiceBusTransport,
-  ServiceBusTransport,
-  type ServiceBusTransportOptions,
-} from './transports/servicebus.js';
-export {
-  catalogSubscriptions,
-  listServiceBusDeadLetters,
-  replayServiceBusDeadLetters,
-  runServiceBusDeadLetterCommand,
-  type ServiceBusDeadLetter,
-  type SubscriptionRef,
-} from './transports/servicebus-dlq.js';
 export { normalizeUserId, userHashOf } from './user-id.js';

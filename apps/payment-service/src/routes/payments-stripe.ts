@@ -1,7 +1,7 @@
 import type { PaymentServiceConfig } from '@astria/config';
 import { acceptRawBodies, errorResponseSchema, type ZodTypeProvider } from '@astria/service-kit';
 import type { FastifyInstance } from 'fastify';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { z } from 'zod';
 import { interpretStripeSession, paidSession, paymentLinkId } from '../stripe-event.js';
 import type { Tier } from '../tiers.js';
@@ -72,6 +72,8 @@ export async function stripePaymentRoutes(app: FastifyInstance, options: StripeR
     async (request, reply) => {
       await measured(metrics, 'stripe', async (setOutcome) => {
         const signature = request.headers['stripe-signature'];
+        // The official package (some 150 modules) loads with the first Stripe webhook, not at start.
+        const { default: Stripe } = await import('stripe');
         let event: Stripe.Event;
         try {
           if (!Buffer.isBuffer(request.body) || typeof signature !== 'string')
