@@ -103,9 +103,11 @@ describe('sends recorded together in one inbox transaction', () => {
 
     // One call for all five, as the consumer makes it for neighbours in key order.
     const many = records.map((r) => r.many);
-    expect(many.every((m) => m?.recordMany === many[0]?.recordMany)).toBe(true);
+    const recordMany = many[0]?.recordMany;
+    if (!recordMany) throw new Error('the sender gives no set-based record');
+    expect(many.every((m) => m?.recordMany === recordMany)).toBe(true);
     await database.db.transaction((tx) =>
-      many[0]?.recordMany(
+      recordMany(
         tx,
         many.map((m) => m?.entry),
       ),
