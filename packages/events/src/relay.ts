@@ -32,16 +32,17 @@ interface ClaimedRow {
 const PUBLISH_BACKOFF = { baseMs: 500, maxMs: 60_000 };
 
 /**
- * A set of outbox seqs as one bigint[] literal: one statement for any number of rows, and one
- * bound text however many seqs (an IN list would bind one parameter per row). Seqs are integers.
+ * A set of outbox seqs as one bound parameter (a JSON array read as bigint[]): one statement for any
+ * number of rows, and a statement text that never changes, so the driver prepares it once per
+ * connection (seqs inlined in the text made every claim and every mark a new prepared statement).
  */
 function seqArray(seqs: number[]): SQL {
-  return sql.raw(`'{${seqs.map((seq) => Math.trunc(seq)).join(',')}}'::bigint[]`);
+  return sql`array(select json_array_elements_text(${JSON.stringify(seqs.map((seq) => Math.trunc(seq)))}::json)::bigint)`;
 }
 
-/** `now() + ms` as a timestamp expression. */
+/** `now() + ms` as a timestamp expression (the interval a bound parameter). */
 function inMs(ms: number): SQL {
-  return sql`now() + ${sql.raw(`interval '${Math.max(0, Math.round(ms))} milliseconds'`)}`;
+  return sql`now() + make_interval(secs => ${Math.max(0, Math.round(ms)) / 1000}::float8)`;
 }
 
 /**
