@@ -1,7 +1,7 @@
 import type { SharedConfig } from '@astria/config';
 import { waitFor } from '@astria/db/testing';
 import type { Subscriber } from '@astria/events';
-import { buildEnvelope } from '@astria/events';
+import { buildEnvelope, createTransport, MemoryTransport } from '@astria/events';
 import { runServiceBusDeadLetterCommand, ServiceBusTransport } from '@astria/events/servicebus';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,22 @@ describe('the AMQP test peer speaks what the SDK uses', () => {
   afterEach(async () => {
     await client.close();
     await peer.close();
+  });
+
+  it('createTransport loads the Service Bus transport only for EVENT_TRANSPORT=servicebus', async () => {
+    const shared = { EVENT_RETRY_BASE_MS: 5, EVENT_RETRY_MAX_MS: 20 };
+    const memory = await createTransport({ ...shared, EVENT_TRANSPORT: 'memory' } as SharedConfig);
+    expect(memory).toBeInstanceOf(MemoryTransport);
+    const transport = await createTransport({
+      ...shared,
+      EVENT_TRANSPORT: 'servicebus',
+      SERVICEBUS_CONNECTION_STRING: peer.connectionString,
+    } as SharedConfig);
+    expect(transport).toBeInstanceOf(ServiceBusTransport);
+    await transport.publish([{ envelope: envelope(1) }]);
+    expect(peer.depth(SUB)).toBe(1);
+    await transport.stop();
+    await (transport as ServiceBusTransport).client.close();
   });
 
   it('drops a duplicate messageId within the detection window', async () => {
