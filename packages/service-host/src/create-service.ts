@@ -3,13 +3,13 @@ import type { SharedConfig } from '@astria/config';
 import type { Database, ServiceName } from '@astria/db';
 import type { EventRuntime, Transport } from '@astria/events';
 import { errorsPlugin, type HealthCheck, healthPlugin, loggerOptions, metricsPlugin } from '@astria/service-kit';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { opsRoutes } from './ops-routes.js';
+import { securityHeadersPlugin } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -107,7 +107,7 @@ export async function createService<TOptions extends Record<string, unknown>>(
   app.decorate('serviceName', deps.service);
 
   await app.register(errorsPlugin);
-  await app.register(helmet, { global: true });
+  await app.register(securityHeadersPlugin);
   await app.register(underPressure, {
     maxEventLoopDelay: 2000,
     retryAfter: 5,
