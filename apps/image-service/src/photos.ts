@@ -31,16 +31,16 @@ export type Outcome = {
   sizeBytes: number | null;
 };
 
-/**
- * `user_message_received` with a training photo: record it as a pending job, in the inbox transaction
- * (no network call while the transaction is open). The job worker then downloads it from WhatsApp
- * (two steps), stores it in blob storage, inspects it with Astria and publishes `image_processed`.
- */
 /** A photo the conversation accepted for training: the only inbound message the service acts on. */
 export function isTrainingPhoto(data: EventData<'user_message_received'>): boolean {
   return data.trainingPhoto === true && data.type === 'image' && data.image !== undefined;
 }
 
+/**
+ * `user_message_received` with a training photo: record it as a pending job, in the inbox transaction
+ * (no network call while the transaction is open). The job worker then downloads it from WhatsApp
+ * (two steps), stores it in blob storage, inspects it with Astria and publishes `image_processed`.
+ */
 export async function handlePhotoMessage(
   _ctx: ImageContext,
   event: EventEnvelope<'user_message_received', EventData<'user_message_received'>>,

@@ -33,7 +33,7 @@ import {
   languageOf,
   lockConversation,
   lockConversations,
-  lockDelivery,
+  lockDeliveries,
   markRetried,
   packVideosOf,
   recordInboundAndLock,
@@ -120,14 +120,14 @@ export class Turns {
 
   /**
    * WhatsApp reported, in a `failed` status, that a message it had accepted was not delivered (the
-   * caller holds `lockDelivery` for the wamid): portraits and payment links are sent again once or
+   * caller holds `lockDeliveries` for the wamid): portraits and payment links are sent again once or
    * explained in a text, a closed window holds the message behind the template; always counted.
    */
   readonly deliveryFailed: DeliveryFailedHandler = async (tx, wamid, code, correlationId) => {
     const sent = await sentByWamid(tx, wamid);
     const label = code === null ? 'none' : String(code);
     if (!sent?.message) {
-      // Not recorded yet: the sender acts on it when it records the send (see lockDelivery).
+      // Not recorded yet: the sender acts on it when it records the send (see lockDeliveries).
       this.deps.metrics.deliveryFailures.inc({ code: label, kind: 'unknown', action: 'pending_send' });
       return;
     }
@@ -387,7 +387,7 @@ interface TurnDecision {
   templateSent: TemplatePurpose | null;
 }
 
-/** Turns.deliveryFailed: a `failed` status for a message we sent (the caller holds lockDelivery). */
+/** Turns.deliveryFailed: a `failed` status for a message we sent (the caller holds lockDeliveries). */
 export type DeliveryFailedHandler = (
   tx: Executor,
   wamid: string,
@@ -473,8 +473,10 @@ export class WebhookIngest {
         // All the group's statuses in one statement (see applyStatuses); a `failed` one's delivery lock is
         // taken before it (every transaction takes these locks, in wamid order, before any status row), and
         // the failure is acted on once its status is stored.
-        for (const wamid of new Set(statuses.filter((s) => s.status.status === 'failed').map((s) => s.status.wamid)))
-          await lockDelivery(tx, wamid);
+        await lockDeliveries(
+          tx,
+          statuses.filter((s) => s.status.status === 'failed').map((s) => s.status.wamid),
+        );
         const applied = await applyStatuses(
           tx,
           statuses.map(({ status }) => status),

@@ -157,7 +157,7 @@ export async function saveConversations(
  * same order would leave it. A status for an erased user (erased, no conversation since) is dropped:
  * Meta reports statuses of messages sent before the erasure for a while after it, and their wamids
  * encode the number. The recipient itself is not kept (the send, `outbound_messages`, links a wamid to
- * its user). A `failed` status's caller holds `lockDelivery` for its wamid before this statement.
+ * its user). A `failed` status's caller holds `lockDeliveries` for its wamid before this statement.
  */
 export async function applyStatuses(tx: Executor, statuses: readonly StatusUpdate[]): Promise<boolean[]> {
   if (statuses.length === 0) return [];
@@ -233,13 +233,9 @@ function statusOutcomes(statuses: readonly StatusUpdate[], kept: readonly Status
 /**
  * Serializes, per wamid, recording a send and applying its `failed` status (until the transaction
  * ends), so that a failure reported before the send was recorded is acted on exactly once: by
- * whichever of the two commits second.
+ * whichever of the two commits second. One statement for any number of wamids, the locks taken in wamid
+ * order (every transaction takes them in the same order).
  */
-export async function lockDelivery(tx: Executor, wamid: string): Promise<void> {
-  await lockDeliveries(tx, [wamid]);
-}
-
-/** lockDelivery for several wamids in one statement, taken in wamid order (every transaction takes them in the same order). */
 export async function lockDeliveries(tx: Executor, wamids: readonly string[]): Promise<void> {
   if (wamids.length === 0) return;
   // Volatile functions in the select list run after the sort: the locks are taken in wamid order.
@@ -335,15 +331,6 @@ export async function recordSends(
            where v.outcome = 'sent' and v.event_id not in (select event_id from erased)`,
     )
   ).map((row) => ({ wamid: row.wamid, errorCode: row.error_code, eventId: row.event_id }));
-}
-
-/** The `failed` status already recorded for a wamid (it came before the send was recorded), if any. */
-export async function failedStatusOf(tx: Executor, wamid: string): Promise<{ errorCode: number | null } | null> {
-  const [row] = await tx
-    .select({ errorCode: messageStatuses.errorCode })
-    .from(messageStatuses)
-    .where(and(eq(messageStatuses.wamid, wamid), eq(messageStatuses.status, 'failed')));
-  return row ?? null;
 }
 
 export interface SentRecord {

@@ -2,16 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import type { ExternalEffectHandler } from '@astria/events';
-import { silentLogger } from '@astria/service-kit';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphClient } from '../src/graph/client.js';
 import { registerMessageMetrics } from '../src/metrics.js';
-import { PairPacer } from '../src/pair-pacer.js';
-import { sendAttempts } from '../src/send-attempts.js';
-import { whatsappSender } from '../src/sender.js';
+import { senderUnderTest } from './sender-under-test.js';
 
 // A send cut short after the Graph call and before its record committed (a SIGKILL, a failed commit):
 // the step that records it is simply never run, then the event is delivered again.
@@ -25,19 +21,7 @@ describe('a send redelivered after an interrupted attempt', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     sim = await startWhatsAppSimulator({ phoneNumberId: '111', accessToken: 'tok', appSecret: 's' });
-    handler = whatsappSender({
-      graph: new GraphClient({
-        baseUrl: sim.url,
-        accessToken: 'tok',
-        phoneNumberId: '111',
-        retry: { retries: 1, baseMs: 1, maxMs: 2 },
-      }),
-      limiter: { acquire: async () => {} },
-      pacer: new PairPacer({ intervalMs: 1, burst: 100 }),
-      metrics,
-      logger: silentLogger(),
-      attempts: sendAttempts({ database, metrics, logger: silentLogger() }),
-    }).whatsapp_send_requested as ExternalEffectHandler<'whatsapp_send_requested'>;
+    handler = senderUnderTest(database, sim, metrics);
   });
   afterAll(async () => {
     await sim?.close();

@@ -2,17 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { queryRows } from '@astria/db';
 import { createTestDatabase, type TestDatabase } from '@astria/db/testing';
 import { type EffectRecord, type ExternalEffectHandler, userHashOf } from '@astria/events';
-import { silentLogger } from '@astria/service-kit';
 import { startWhatsAppSimulator, type WhatsAppSimulator } from '@astria/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphClient } from '../src/graph/client.js';
 import { registerMessageMetrics } from '../src/metrics.js';
-import { PairPacer } from '../src/pair-pacer.js';
-import { sendAttempts } from '../src/send-attempts.js';
-import { whatsappSender } from '../src/sender.js';
 import { lockConversations } from '../src/store.js';
+import { senderUnderTest } from './sender-under-test.js';
 
 const ALICE = '15550001001';
 const ERASED = '15550001002';
@@ -32,18 +28,7 @@ describe('sends recorded together in one inbox transaction', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     sim = await startWhatsAppSimulator({ phoneNumberId: '111', accessToken: 'tok', appSecret: 's' });
-    handler = whatsappSender({
-      graph: new GraphClient({
-        baseUrl: sim.url,
-        accessToken: 'tok',
-        phoneNumberId: '111',
-        retry: { retries: 0, baseMs: 1, maxMs: 2 },
-      }),
-      limiter: { acquire: async () => {} },
-      pacer: new PairPacer({ intervalMs: 1, burst: 100 }),
-      metrics,
-      logger: silentLogger(),
-      attempts: sendAttempts({ database, metrics, logger: silentLogger() }),
+    handler = senderUnderTest(database, sim, metrics, {
       onDeliveryFailed: async (tx, wamid, code, correlationId) => {
         await queryRows(tx, sql`select 1`);
         calls.push(`failed ${wamid} ${code} ${correlationId}`);
@@ -52,7 +37,7 @@ describe('sends recorded together in one inbox transaction', () => {
         await queryRows(tx, sql`select 1`);
         calls.push(`held ${userId} ${refused.message.kind} ${correlationId}`);
       },
-    }).whatsapp_send_requested as ExternalEffectHandler<'whatsapp_send_requested'>;
+    });
     await database.db.transaction((tx) => lockConversations(tx, [ALICE, CAROL, DAN]));
     await queryRows(database.db, sql`insert into messaging.erasures (user_hash) values (${userHashOf(ERASED)})`);
   });
