@@ -4,7 +4,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Conversation, type ConversationState, newConversation } from './conversation/types.js';
 import { STATUS_RANK, type StatusUpdate } from './webhook/notification.js';
 
-const { conversations, messageStatuses, outboundMessages, feedback, packVideos, erasures } = messaging;
+const { conversations, outboundMessages, feedback, packVideos, erasures } = messaging;
 
 /** What the de-dup record of an inbound message holds. */
 export interface InboundRecord {
